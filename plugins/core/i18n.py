@@ -1,0 +1,77 @@
+"""UI translations: gettext catalogs compiled with Babel, picked per page by its language."""
+
+from __future__ import annotations
+
+import gettext
+import io
+from pathlib import Path
+
+from babel import Locale
+from babel.dates import format_date, format_datetime
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from jinja2 import pass_context
+
+
+def load_catalogs(translations_dir: Path, languages) -> dict[str, gettext.NullTranslations]:
+    """Compile each language's messages.po in memory; a language without one falls back to the msgids."""
+    catalogs = {}
+    for lang in languages:
+        po_path = translations_dir / lang / "LC_MESSAGES" / "messages.po"
+        if not po_path.exists():
+            catalogs[lang] = gettext.NullTranslations()
+            continue
+        with po_path.open("rb") as po_file:
+            catalog = read_po(po_file, locale=lang)
+        buffer = io.BytesIO()
+        write_mo(buffer, catalog)
+        buffer.seek(0)
+        catalogs[lang] = gettext.GNUTranslations(buffer)
+    return catalogs
+
+
+def page_lang(context, default_lang: str) -> str:
+    """The language of the page being rendered: its article's or page's, else the site's."""
+    for key in ("article", "page"):
+        item = context.get(key)
+        lang = getattr(item, "lang", None)
+        if lang:
+            return lang
+    return default_lang
+
+
+def make_callables(catalogs: dict, default_lang: str):
+    """gettext/ngettext that translate into the language of the page being rendered."""
+
+    def catalog_for(context):
+        return catalogs.get(page_lang(context, default_lang)) or catalogs[default_lang]
+
+    @pass_context
+    def ugettext(context, message):
+        return catalog_for(context).gettext(message)
+
+    @pass_context
+    def ungettext(context, singular, plural, count):
+        return catalog_for(context).ngettext(singular, plural, count)
+
+    return ugettext, ungettext
+
+
+def make_date_filters(default_lang: str):
+    """Jinja filters that format dates for the page's language with Babel."""
+
+    @pass_context
+    def localdate(context, value, fmt="long"):
+        return format_date(value, format=fmt, locale=page_lang(context, default_lang))
+
+    @pass_context
+    def localdatetime(context, value, fmt="long"):
+        return format_datetime(value, format=fmt, locale=page_lang(context, default_lang))
+
+    return {"localdate": localdate, "localdatetime": localdatetime, "language_name": language_name}
+
+
+def language_name(code: str) -> str:
+    """A language's name in that language, capitalised: "English", "Italiano"."""
+    name = Locale.parse(code).get_display_name(code) or code
+    return name[:1].upper() + name[1:]

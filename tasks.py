@@ -1,0 +1,223 @@
+"""Vetrina's tasks: invoke build | serve | publish | new-post | new-product | check | test | i18n."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import uuid
+from pathlib import Path
+
+from invoke import task
+from invoke.exceptions import Exit
+
+ROOT = Path(__file__).resolve().parent
+sys.path.insert(0, str(ROOT / "plugins"))
+
+OUTPUT = ROOT / "output"
+CONTENT = ROOT / "content"
+DEV_SETTINGS = ROOT / "pelicanconf.py"
+PROD_SETTINGS = ROOT / "publishconf.py"
+HOST = "127.0.0.1"
+PYBABEL = Path(sys.executable).parent / "pybabel"
+
+
+def run_pelican(settings: Path, output: Path, content: Path = CONTENT) -> bool:
+    """Build the site into output with warnings fatal; True when the build succeeded."""
+    command = [sys.executable, "-m", "pelican", str(content), "-s", str(settings), "-o", str(output),
+               "--fatal", "warnings"]
+    return subprocess.run(command, cwd=ROOT).returncode == 0
+
+
+def build_site(settings: Path = DEV_SETTINGS, output: Path = OUTPUT, content: Path = CONTENT) -> bool:
+    """Build into a fresh folder and swap it in only on success, so a failed build keeps the last good site."""
+    output = Path(output)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{output.name}-building-", dir=output.parent))
+    if not run_pelican(settings, staging, content):
+        shutil.rmtree(staging, ignore_errors=True)
+        return False
+    previous = output.with_name(f".{output.name}-previous")
+    shutil.rmtree(previous, ignore_errors=True)
+    if output.exists():
+        output.rename(previous)
+    staging.rename(output)
+    shutil.rmtree(previous, ignore_errors=True)
+    return True
+
+
+@task(help={"production": "build with publishconf.py (absolute URLs, canonical links)"})
+def build(c, production=False):
+    """Build the site into output/ (the last good output stays if the build fails)."""
+    settings = PROD_SETTINGS if production else DEV_SETTINGS
+    if not build_site(settings):
+        raise Exit("Build failed: output/ still holds the last good build. See the errors above.", code=1)
+    print(f"Built {sum(1 for _ in OUTPUT.rglob('*.html'))} pages into {OUTPUT.relative_to(ROOT)}/")
+
+
+@task(help={"port": "port on 127.0.0.1 (default 8000)"})
+def serve(c, port=8000):
+    """Build, then serve on http://127.0.0.1:8000 and rebuild with live reload when a file changes."""
+    from livereload import Server
+
+    build(c)
+    server = Server()
+    for watched in ("content", "theme", "plugins", "pelicanconf.py"):
+        server.watch(str(ROOT / watched), lambda: build_site(DEV_SETTINGS), delay=0.5)
+    print(f"Serving the shop on http://{HOST}:{port}/ (Ctrl+C to stop)")
+    server.serve(host=HOST, port=int(port), root=str(OUTPUT), open_url_delay=None)
+
+
+@task(help={"target": "rsync destination (user@host:/path); default: $VETRINA_PUBLISH_TARGET"})
+def publish(c, target=None):
+    """Production build with publishconf.py, checked; uploads with rsync when a target is given."""
+    build(c, production=True)
+    check(c, skip_html=False)
+    target = target or os.environ.get("VETRINA_PUBLISH_TARGET")
+    if target:
+        c.run(f"rsync -az --delete {OUTPUT}/ {target}")
+    else:
+        print("Production site ready in output/: upload it to your host, or set VETRINA_PUBLISH_TARGET.")
+
+
+def slugify(text: str) -> str:
+    from pelican.utils import slugify as pelican_slugify
+
+    return pelican_slugify(text, regex_subs=[(r"[^\w\s-]", ""), (r"[-\s]+", "-")])
+
+
+def write_new(path: Path, text: str) -> None:
+    """Write a new content file, refusing to overwrite one that exists."""
+    if path.exists():
+        raise Exit(f"{path.relative_to(ROOT)} already exists: choose another title or edit that file.", code=1)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    print(f"Wrote {path.relative_to(ROOT)}")
+
+
+def now_minute() -> str:
+    return dt.datetime.now().strftime("%Y-%m-%d %H:%M")
+
+
+@task(help={"title": "the post's title", "category": "its category", "lang": "its language (default it)"})
+def new_post(c, title, category="Dalla bottega", lang="it"):
+    """Write content/posts/<slug>.md with every field filled in, as a draft."""
+    slug = slugify(title)
+    if not slug:
+        raise Exit("The title has no letters or digits to make a slug from.", code=1)
+    write_new(CONTENT / "posts" / f"{slug}.md", POST_TEMPLATE.format(
+        title=title, slug=slug, date=now_minute(), category=category, lang=lang, uid=uuid.uuid4()))
+
+
+POST_TEMPLATE = """\
+Title: {title}
+Slug: {slug}
+Date: {date}
+Category: {category}
+Tags: bottega
+Summary: Una o due frasi che dicono di cosa parla l'articolo: appaiono negli elenchi e nei motori di ricerca.
+Lang: {lang}
+Uid: {uid}
+Status: draft
+Image:
+Image_alt:
+
+Scrivi qui l'articolo in Markdown. Metti `Status: published` quando è pronto;
+per un'immagine di apertura indica in `Image:` un file di content/images/ e descrivilo in `Image_alt:`.
+
+## Un sottotitolo
+
+Un paragrafo, un [link a un'altra pagina]({{filename}}/pages/chi-siamo.md).
+"""
+
+
+@task(help={"name": "the product's name", "price": "its price, dot decimal (default 0.00 to fill in)"})
+def new_product(c, name, price="0.00"):
+    """Write content/products/<slug>.md with every product field filled in."""
+    slug = slugify(name)
+    if not slug:
+        raise Exit("The name has no letters or digits to make a slug from.", code=1)
+    if not re.fullmatch(r"\d+(\.\d{1,2})?", price):
+        raise Exit(f"Price {price!r}: write it with a dot and up to two decimals, e.g. 129.00", code=1)
+    write_new(CONTENT / "products" / f"{slug}.md", PRODUCT_TEMPLATE.format(
+        name=name, slug=slug, date=now_minute(), price=price, uid=uuid.uuid4(),
+        sku=slug.upper().replace("-", "")[:12]))
+
+
+PRODUCT_TEMPLATE = """\
+---
+title: "{name}"
+slug: {slug}
+date: {date}
+uid: {uid}
+sku: {sku}
+price: "{price}"
+currency: EUR
+availability: in_stock
+condition: used
+brand: ""
+mpn: ""
+category: Strumenti
+tags: [usato]
+summary: "Una frase che descrive il prodotto: appare nel catalogo e nei motori di ricerca."
+images:
+  - src: images/products/{slug}.jpg
+    alt: "Descrivi la foto per chi non la vede"
+shipping_class: standard
+digital: false
+status: draft
+---
+
+Descrivi lo strumento: condizioni, cosa ha fatto il laboratorio, cosa è incluso.
+"""
+
+
+@task(help={"skip_html": "skip the W3C validator (needs Java)"})
+def check(c, skip_html=False):
+    """The project's own checks on output/: links and assets, unique titles and descriptions, valid HTML."""
+    from core import checks
+
+    if not OUTPUT.is_dir():
+        raise Exit("No output/ yet: run `invoke build` first.", code=1)
+    site_url = read_setting(PROD_SETTINGS, "SITEURL")
+    sections = {
+        "links and assets": lambda: checks.broken_links(OUTPUT, site_url),
+        "titles and descriptions": lambda: checks.duplicate_heads(OUTPUT),
+    }
+    if not skip_html:
+        sections["HTML validity (W3C Nu)"] = lambda: checks.invalid_html(OUTPUT)
+    failed = False
+    for name, run in sections.items():
+        problems = run()
+        print(f"{name}: {len(problems)} problem(s)")
+        for problem in problems:
+            print(f"  {problem}")
+        failed = failed or bool(problems)
+    if failed:
+        raise Exit("Checks failed.", code=1)
+
+
+def read_setting(settings: Path, name: str):
+    from pelican.settings import read_settings
+
+    return read_settings(str(settings)).get(name)
+
+
+@task(help={"args": "extra pytest arguments, e.g. '-k feeds -x'"})
+def test(c, args=""):
+    """Run the test suite."""
+    c.run(f"{sys.executable} -m pytest {args}", pty=False)
+
+
+@task
+def i18n(c):
+    """Extract the theme's UI strings and update the it/en catalogues (compiled at build time)."""
+    pot = ROOT / "theme" / "translations" / "messages.pot"
+    c.run(f"{PYBABEL} extract -F babel.cfg -o {pot} "
+          f"--no-location --sort-output --project=Vetrina .")
+    c.run(f"{PYBABEL} update -i {pot} -d {ROOT / 'theme' / 'translations'} "
+          f"--no-fuzzy-matching")
