@@ -78,6 +78,7 @@ BLOG_SAVE_AS = "blog/index.html"
 DIRECT_TEMPLATES = ["index", "blog", "categories", "tags", "authors", "archives", "404"]
 PAGINATED_TEMPLATES = {"blog": None, "category": None, "tag": None, "author": None}
 DEFAULT_PAGINATION = 6
+HOME_POSTS = 4
 PAGINATION_PATTERNS = (
     (1, "{url}", "{save_as}"),
     (2, "{base_name}/pagina/{number}/", "{base_name}/pagina/{number}/index.html"),
@@ -86,10 +87,30 @@ YEAR_ARCHIVE_SAVE_AS = ""
 MONTH_ARCHIVE_SAVE_AS = ""
 DAY_ARCHIVE_SAVE_AS = ""
 
+# --- Shop -------------------------------------------------------------------
+SHOP_CURRENCY = "EUR"
+SHOP_PRODUCT_PATHS = ["products"]
+SHOP_LIST_PATHS = ["lists"]
+SHOP_PRODUCT_URL = "prodotti/{slug}/"
+SHOP_PRODUCT_SAVE_AS = "prodotti/{slug}/index.html"
+SHOP_CATALOG_URL = "prodotti/"
+SHOP_CATEGORY_URL = "prodotti/categoria/{slug}/"
+SHOP_LIST_URL = "prodotti/selezioni/{slug}/"
+SHOP_LIST_SAVE_AS = "prodotti/selezioni/{slug}/index.html"
+SHOP_SORT_URL = "prodotti/ordine/{slug}/"
+SHOP_PAGINATION = 12
+SHOP_HOME_FEATURED = 4
+SHOP_RELATED_COUNT = 3
+# email (default, no third party) | snipcart | stripe | paypal
+SHOP_CHECKOUT = "email"
+SHOP_ORDER_EMAIL = "ordini@cordeelegni.example"
+# Snipcart's public API key (not a secret) may also come from $SNIPCART_API_KEY.
+SHOP_SNIPCART_API_KEY = ""
+
 # --- Theme and plugins ------------------------------------------------------
 THEME = "theme"
 PLUGIN_PATHS = ["plugins"]
-PLUGINS = ["core"]
+PLUGINS = ["core", "shop"]
 JINJA_ENVIRONMENT = {
     "autoescape": True,
     "trim_blocks": True,

@@ -31,8 +31,8 @@ def load_catalogs(translations_dir: Path, languages) -> dict[str, gettext.NullTr
 
 
 def page_lang(context, default_lang: str) -> str:
-    """The language of the page being rendered: its article's or page's, else the site's."""
-    for key in ("article", "page"):
+    """The language of the page being rendered: its article's, page's or product's, else the site's."""
+    for key in ("article", "page", "product"):
         item = context.get(key)
         lang = getattr(item, "lang", None)
         if lang:

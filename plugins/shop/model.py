@@ -1,0 +1,160 @@
+"""The typed product model: Product, Variant, Offer. Parsed once from a product file's fields.
+
+Pure: no I/O except the image-exists check passed in as a function, no Pelican.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from typing import Callable
+
+from babel.numbers import list_currencies
+
+CURRENCIES = frozenset(list_currencies())
+# Variant options a shopper can choose by, mapped to the schema.org property Google reads in variesBy.
+VARIANT_OPTIONS = {
+    "color": "https://schema.org/color",
+    "size": "https://schema.org/size",
+    "material": "https://schema.org/material",
+    "pattern": "https://schema.org/pattern",
+}
+SALE_REFERENCE_DAYS = 30
+
+
+class ProductError(ValueError):
+    """A product file field is missing or wrong; .field names it."""
+
+    def __init__(self, field_name: str, message: str):
+        super().__init__(f"field '{field_name}': {message}")
+        self.field = field_name
+
+
+class Availability(enum.Enum):
+    IN_STOCK = "in_stock"
+    OUT_OF_STOCK = "out_of_stock"
+    PREORDER = "preorder"
+    BACKORDER = "backorder"
+
+    @property
+    def schema_url(self) -> str:
+        return "https://schema.org/" + "".join(part.capitalize() for part in self.value.split("_"))
+
+    @property
+    def purchasable(self) -> bool:
+        return self is not Availability.OUT_OF_STOCK
+
+
+class Condition(enum.Enum):
+    NEW = "new"
+    USED = "used"
+    REFURBISHED = "refurbished"
+
+    @property
+    def schema_url(self) -> str:
+        return f"https://schema.org/{self.value.capitalize()}Condition"
+
+
+@dataclass(frozen=True)
+class Image:
+    src: str
+    alt: str
+
+
+@dataclass(frozen=True)
+class PricePoint:
+    date: dt.date
+    price: Decimal
+
+
+@dataclass(frozen=True)
+class Sale:
+    price: Decimal
+    start: dt.date | None
+    end: dt.date | None
+
+    def active_on(self, day: dt.date) -> bool:
+        return (self.start is None or self.start <= day) and (self.end is None or day <= self.end)
+
+
+@dataclass(frozen=True)
+class Offer:
+    """What a shopper pays for one sku on the build day: the single source of every shown price."""
+
+    sku: str
+    price: Decimal  # the price charged now (the sale price while a sale runs)
+    currency: str
+    availability: Availability
+    regular_price: Decimal
+    on_sale: bool
+    sale_ends: dt.date | None
+    lowest_30_days: Decimal | None  # lowest price of the 30 days before the sale (EU price indication)
+
+    @property
+    def price_text(self) -> str:
+        """The price with a dot and two decimals, as buttons and feeds want it."""
+        return f"{self.price:.2f}"
+
+
+@dataclass(frozen=True)
+class Variant:
+    sku: str
+    name: str
+    options: dict
+    offer: Offer
+    image: Image | None
+    gtin: str
+    mpn: str
+    links: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Product:
+    sku: str
+    title: str
+    slug: str
+    uid: str
+    summary: str
+    category: str
+    tags: tuple[str, ...]
+    brand: str
+    gtin: str
+    mpn: str
+    condition: Condition
+    images: tuple[Image, ...]
+    offer: Offer
+    variants: tuple[Variant, ...]
+    digital: bool
+    weight_kg: Decimal | None
+    shipping_class: str
+    featured: bool
+    boost: Decimal
+    price_history: tuple[PricePoint, ...] = field(default=())
+    links: dict = field(default_factory=dict)  # checkout links per provider: {"stripe": url, ...}
+
+    @property
+    def varies_by(self) -> tuple[str, ...]:
+        keys = []
+        for variant in self.variants:
+            keys.extend(key for key in variant.options if key not in keys)
+        return tuple(keys)
+
+    @property
+    def offers(self) -> tuple[Offer, ...]:
+        """Every offer a shopper can buy: one per variant, or the product's own."""
+        return tuple(v.offer for v in self.variants) or (self.offer,)
+
+    @property
+    def lowest_offer(self) -> Offer:
+        return min(self.offers, key=lambda offer: offer.price)
+
+    @property
+    def available(self) -> bool:
+        return any(offer.availability.purchasable for offer in self.offers)
+
+    @property
+    def skus(self) -> tuple[str, ...]:
+        return (self.sku, *(variant.sku for variant in self.variants))

@@ -1,0 +1,255 @@
+"""Turn a product file's fields (a dict from YAML) into the typed model, or raise ProductError."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal, InvalidOperation
+from typing import Callable
+
+from .model import (
+    CURRENCIES,
+    SALE_REFERENCE_DAYS,
+    VARIANT_OPTIONS,
+    Availability,
+    Condition,
+    Image,
+    Offer,
+    PricePoint,
+    Product,
+    ProductError,
+    Sale,
+    Variant,
+)
+
+CHECKOUT_LINK_PROVIDERS = ("stripe", "paypal")
+
+
+def text(fields: dict, name: str, required: bool = False, default: str = "") -> str:
+    value = fields.get(name)
+    if value is None or (isinstance(value, str) and not value.strip()):
+        if required:
+            raise ProductError(name, "is required")
+        return default
+    if isinstance(value, (dict, list)):
+        raise ProductError(name, "must be text")
+    return str(value).strip()
+
+
+def money(value, name: str) -> Decimal:
+    """A positive amount; YAML may give it as text ("1299.00") or a number."""
+    if isinstance(value, bool) or value is None or isinstance(value, (dict, list)):
+        raise ProductError(name, f"must be a number such as 129.00, not {value!r}")
+    try:
+        amount = Decimal(str(value).strip())
+    except InvalidOperation:
+        raise ProductError(name, f"must be a number such as 129.00, not {value!r}") from None
+    if not amount.is_finite() or amount <= 0:
+        raise ProductError(name, f"must be greater than zero, not {value!r}")
+    if amount.as_tuple().exponent < -2:
+        raise ProductError(name, f"has more than two decimals: {value!r}")
+    return amount.quantize(Decimal("0.01"))
+
+
+def day(value, name: str) -> dt.date:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value).strip()[:10])
+    except ValueError:
+        raise ProductError(name, f"must be a date such as 2026-11-30, not {value!r}") from None
+
+
+def enum_value(enum_class, fields: dict, name: str, default=None):
+    raw = fields.get(name)
+    if raw is None:
+        if default is None:
+            raise ProductError(name, "is required")
+        return default
+    try:
+        return enum_class(str(raw).strip().lower())
+    except ValueError:
+        allowed = ", ".join(member.value for member in enum_class)
+        raise ProductError(name, f"unknown value {raw!r}; use one of: {allowed}") from None
+
+
+def currency(fields: dict, default: str) -> str:
+    code = text(fields, "currency", default=default).upper()
+    if code not in CURRENCIES:
+        raise ProductError("currency", f"{code!r} is not an ISO 4217 currency code")
+    return code
+
+
+def sale(raw, price: Decimal, name: str) -> Sale | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, dict):
+        raise ProductError(name, "must have price, and optionally start and end dates")
+    sale_price = money(raw.get("price"), f"{name}.price")
+    if sale_price >= price:
+        raise ProductError(f"{name}.price", f"{sale_price} must be lower than the price {price}")
+    start = day(raw["start"], f"{name}.start") if raw.get("start") else None
+    end = day(raw["end"], f"{name}.end") if raw.get("end") else None
+    if start and end and end < start:
+        raise ProductError(f"{name}.end", f"{end} is before the start {start}")
+    return Sale(sale_price, start, end)
+
+
+def price_history(raw) -> tuple[PricePoint, ...]:
+    if raw is None:
+        return ()
+    if not isinstance(raw, list):
+        raise ProductError("price_history", "must be a list of {date, price}")
+    points = []
+    for index, entry in enumerate(raw):
+        if not isinstance(entry, dict):
+            raise ProductError(f"price_history[{index}]", "must have date and price")
+        points.append(PricePoint(day(entry.get("date"), f"price_history[{index}].date"),
+                                 money(entry.get("price"), f"price_history[{index}].price")))
+    return tuple(sorted(points, key=lambda point: point.date))
+
+
+def lowest_before(history: tuple[PricePoint, ...], start: dt.date) -> Decimal | None:
+    """The lowest price applied in the 30 days before start, from a history of price changes."""
+    window_start = start - dt.timedelta(days=SALE_REFERENCE_DAYS)
+    in_force = [p for p in history if p.date <= window_start][-1:]
+    inside = [p for p in history if window_start < p.date < start]
+    prices = [p.price for p in in_force + inside]
+    return min(prices) if prices else None
+
+
+def offer(sku, price, code, availability, sale_, history, today) -> Offer:
+    active = sale_ is not None and sale_.active_on(today)
+    lowest = lowest_before(history, sale_.start or today) if active and history else None
+    return Offer(
+        sku=sku, price=sale_.price if active else price, currency=code, availability=availability,
+        regular_price=price, on_sale=active, sale_ends=sale_.end if active else None, lowest_30_days=lowest,
+    )
+
+
+def image(raw, name: str, image_exists: Callable[[str], bool]) -> Image:
+    if isinstance(raw, str):
+        raise ProductError(name, "needs src and alt (alternative text for people who cannot see it)")
+    if not isinstance(raw, dict) or not raw.get("src"):
+        raise ProductError(f"{name}.src", "is required")
+    src = str(raw["src"]).lstrip("/")
+    if not image_exists(src):
+        raise ProductError(f"{name}.src", f"no file {src} in the content folder")
+    alt = text(raw, "alt")
+    if not alt:
+        raise ProductError(f"{name}.alt", "is required: describe the photo")
+    return Image(src, alt)
+
+
+def checkout_links(raw, name: str) -> dict:
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        raise ProductError(name, "must map a provider (stripe, paypal) to a link")
+    links = {}
+    for provider, url in raw.items():
+        if provider not in CHECKOUT_LINK_PROVIDERS:
+            raise ProductError(f"{name}.{provider}", f"unknown provider; use {', '.join(CHECKOUT_LINK_PROVIDERS)}")
+        if not str(url).startswith("https://"):
+            raise ProductError(f"{name}.{provider}", f"must be an https:// link, not {url!r}")
+        links[provider] = str(url)
+    return links
+
+
+def variants(raw, product_fields: dict, defaults: dict, image_exists, today) -> tuple[Variant, ...]:
+    if raw is None:
+        return ()
+    if not isinstance(raw, list):
+        raise ProductError("variants", "must be a list")
+    parsed = []
+    for index, entry in enumerate(raw):
+        name = f"variants[{index}]"
+        if not isinstance(entry, dict):
+            raise ProductError(name, "must have sku, options and optionally price, availability, image")
+        sku = text(entry, "sku")
+        if not sku:
+            raise ProductError(f"{name}.sku", "is required: every variant needs its own sku")
+        options = entry.get("options") or {}
+        if not isinstance(options, dict) or not options:
+            raise ProductError(f"{name}.options", "must name what the variant is, e.g. {color: Rosso}")
+        for key in options:
+            if key not in VARIANT_OPTIONS:
+                raise ProductError(f"{name}.options.{key}", f"use one of: {', '.join(VARIANT_OPTIONS)}")
+        own_price = "price" in entry
+        price = money(entry["price"], f"{name}.price") if own_price else defaults["price"]
+        sale_ = sale(entry.get("sale"), price, f"{name}.sale") if "sale" in entry else (
+            None if own_price else defaults["sale"])
+        availability = enum_value(Availability, entry, "availability", defaults["availability"])
+        parsed.append(Variant(
+            sku=sku,
+            name=text(entry, "name", default=", ".join(str(v) for v in options.values())),
+            options={key: str(value) for key, value in options.items()},
+            offer=offer(sku, price, defaults["currency"], availability, sale_,
+                        defaults["history"] if not own_price else (), today),
+            image=image(entry["image"], f"{name}.image", image_exists) if entry.get("image") else None,
+            gtin=text(entry, "gtin"),
+            mpn=text(entry, "mpn"),
+            links=checkout_links(entry.get("checkout"), f"{name}.checkout"),
+        ))
+    return tuple(parsed)
+
+
+def product(fields: dict, *, default_currency: str, today: dt.date,
+            image_exists: Callable[[str], bool]) -> Product:
+    """The Product a file describes; raises ProductError naming the first bad field."""
+    title = text(fields, "title", required=True)
+    sku = text(fields, "sku", required=True)
+    price = money(fields.get("price"), "price")
+    code = currency(fields, default_currency)
+    availability = enum_value(Availability, fields, "availability")
+    condition = enum_value(Condition, fields, "condition", Condition.NEW)
+    history = price_history(fields.get("price_history"))
+    sale_ = sale(fields.get("sale"), price, "sale")
+    raw_images = fields.get("images")
+    if not raw_images or not isinstance(raw_images, list):
+        raise ProductError("images", "at least one image with src and alt is required")
+    images = tuple(image(raw, f"images[{index}]", image_exists) for index, raw in enumerate(raw_images))
+    tags = fields.get("tags") or []
+    if isinstance(tags, str):
+        tags = [tag.strip() for tag in tags.split(",")]
+    weight = fields.get("weight")
+    boost = fields.get("boost", 1)
+    defaults = {"price": price, "sale": sale_, "availability": availability, "currency": code,
+                "history": history}
+    return Product(
+        sku=sku,
+        title=title,
+        slug=text(fields, "slug", required=True),
+        uid=text(fields, "uid"),
+        summary=text(fields, "summary", required=True),
+        category=text(fields, "category", required=True),
+        tags=tuple(str(tag).strip() for tag in tags if str(tag).strip()),
+        brand=text(fields, "brand"),
+        gtin=text(fields, "gtin"),
+        mpn=text(fields, "mpn"),
+        condition=condition,
+        images=images,
+        offer=offer(sku, price, code, availability, sale_, history, today),
+        variants=variants(fields.get("variants"), fields, defaults, image_exists, today),
+        digital=bool(fields.get("digital", False)),
+        weight_kg=money(weight, "weight") if weight not in (None, "") else None,
+        shipping_class=text(fields, "shipping_class", default="standard"),
+        featured=bool(fields.get("featured", False)),
+        boost=money(boost, "boost"),
+        price_history=history,
+        links=checkout_links(fields.get("checkout"), "checkout"),
+    )
+
+
+def duplicate_skus(products_by_source: dict) -> list[tuple[str, str, str]]:
+    """(sku, first source, second source) for every sku used twice across the catalogue."""
+    seen: dict[str, str] = {}
+    duplicates = []
+    for source, item in products_by_source.items():
+        for sku in item.skus:
+            if sku in seen:
+                duplicates.append((sku, seen[sku], source))
+            else:
+                seen[sku] = source
+    return duplicates

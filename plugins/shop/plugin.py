@@ -1,0 +1,40 @@
+"""Signal wiring of the shop plugin."""
+
+from __future__ import annotations
+
+from pelican import signals
+
+from core.i18n import page_lang
+
+from . import money
+from .embeds import ProductEmbedExtension
+from .generator import ProductsGenerator
+from .settings import DEFAULTS, ShopSettings
+
+
+def configure(pelican):
+    """Validate the shop settings once; teach Markdown the product-card syntax; paginate shop listings."""
+    settings = pelican.settings
+    for key, value in DEFAULTS.items():
+        settings.setdefault(key, value)
+    config = ShopSettings.from_settings(settings)
+    settings["SHOP_CONFIG"] = config
+    extensions = settings["MARKDOWN"].setdefault("extensions", [])
+    if not any(isinstance(extension, ProductEmbedExtension) for extension in extensions):
+        extensions.append(ProductEmbedExtension())
+    settings["PAGINATED_TEMPLATES"] = {**settings["PAGINATED_TEMPLATES"],
+                                       "catalog": config.pagination, "product_category": config.pagination}
+
+
+def add_filters(generator):
+    generator.env.filters.update(money.make_filters(page_lang, generator.settings["DEFAULT_LANG"]))
+
+
+def get_generators(pelican):
+    return ProductsGenerator
+
+
+def register():
+    signals.initialized.connect(configure)
+    signals.generator_init.connect(add_filters)
+    signals.get_generators.connect(get_generators)
