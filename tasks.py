@@ -150,26 +150,46 @@ def new_product(c, name, price="0.00"):
 
 PRODUCT_TEMPLATE = """\
 ---
+# A product of the shop. Fields marked (optional) may be deleted. Remove `status: draft` to publish.
 title: "{name}"
 slug: {slug}
 date: {date}
-uid: {uid}
-sku: {sku}
-price: "{price}"
+uid: {uid}                  # permanent id: never change it
+status: draft
+sku: {sku}                        # unique across the catalogue
+price: "{price}"                  # dot decimal, VAT included
 currency: EUR
-availability: in_stock
-condition: used
-brand: ""
-mpn: ""
+availability: in_stock            # in_stock | out_of_stock | preorder | backorder
+condition: used                   # new | used | refurbished
+brand: ""                         # (optional) maker
+mpn: ""                           # (optional) maker's part number
+gtin: ""                          # (optional) EAN/UPC barcode, only if the product has one
 category: Strumenti
 tags: [usato]
 summary: "Una frase che descrive il prodotto: appare nel catalogo e nei motori di ricerca."
-images:
+images:                           # the first is the main one; files live in content/images/
   - src: images/products/{slug}.jpg
     alt: "Descrivi la foto per chi non la vede"
+weight: 1.0                       # (optional) shipping weight in kg
 shipping_class: standard
-digital: false
-status: draft
+digital: false                    # true for e-books and downloads: nothing is shipped
+featured: false                   # shown on the home page
+boost: 1                          # (optional) weight in keyword lists: above 1 favours it
+# sale:                           # (optional) a promotion
+#   price: "99.00"
+#   start: 2026-12-01
+#   end: 2026-12-31
+# price_history:                  # (optional) past prices, to show the lowest of the 30 days before a sale
+#   - date: 2026-10-01
+#     price: "129.00"
+# variants:                       # (optional) versions with their own sku, price, availability, image
+#   - sku: {sku}-R
+#     options: {{color: Rosso}}      # color | size | material | pattern
+#     price: "129.00"
+#     availability: in_stock
+#     image: {{src: images/products/{slug}-rosso.jpg, alt: "La versione rossa"}}
+# checkout:                       # (optional) payment links, for SHOP_CHECKOUT stripe or paypal
+#   stripe: https://buy.stripe.com/...
 ---
 
 Descrivi lo strumento: condizioni, cosa ha fatto il laboratorio, cosa è incluso.

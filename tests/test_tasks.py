@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from conftest import ROOT, parse, post, run_build, write_content
+from shop_fixtures import PNG
 from invoke import Context
 from invoke.exceptions import Exit
 
@@ -41,12 +42,19 @@ def test_new_post_refuses_to_overwrite(content_dir):
     assert (content_dir / "posts" / "doppio.md").read_text(encoding="utf-8") == before
 
 
-def test_new_product_writes_every_field(content_dir):
+def test_new_product_writes_a_complete_file_that_builds_once_published(content_dir, tmp_path):
     tasks.new_product(Context(), "Chitarra acustica Yamaha FG", price="249.00")
-    text = (content_dir / "products" / "chitarra-acustica-yamaha-fg.md").read_text(encoding="utf-8")
+    path = content_dir / "products" / "chitarra-acustica-yamaha-fg.md"
+    text = path.read_text(encoding="utf-8")
     for field in ("title:", "sku:", "price: \"249.00\"", "currency: EUR", "availability:", "condition:",
-                  "images:", "alt:", "uid:"):
+                  "images:", "alt:", "uid:", "# sale:", "# variants:"):
         assert field in text
+    write_content(content_dir, {"images/products/chitarra-acustica-yamaha-fg.jpg": PNG})
+    path.write_text(text.replace("status: draft\n", ""), encoding="utf-8")
+    output = run_build(content_dir, tmp_path / "output")
+    page = parse(output / "prodotti" / "chitarra-acustica-yamaha-fg" / "index.html")
+    assert page.h1.get_text() == "Chitarra acustica Yamaha FG"
+    assert page.select_one(".amount")["data-price"] == "249.00"
     with pytest.raises(Exit, match="Price"):
         tasks.new_product(Context(), "Altro", price="12,50")
 

@@ -1,0 +1,71 @@
+"""The demo shop's catalogue: what issue-level promises a visitor can see in it."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from babel.numbers import parse_decimal
+from conftest import ROOT, parse
+
+from shop import frontmatter
+
+
+def demo_products() -> dict:
+    products = {}
+    for path in sorted((ROOT / "content" / "products").glob("*.md")):
+        fields, _ = frontmatter.split(path.read_text(encoding="utf-8"))
+        products[fields["slug"]] = fields
+    return products
+
+
+def test_demo_catalogue_covers_every_kind_of_product(demo_output):
+    products = demo_products()
+    assert len(products) >= 12
+    kinds = {
+        "variants": [s for s, f in products.items() if f.get("variants")],
+        "used": [s for s, f in products.items() if f["condition"] == "used"],
+        "refurbished": [s for s, f in products.items() if f["condition"] == "refurbished"],
+        "out of stock": [s for s, f in products.items() if f["availability"] == "out_of_stock"],
+        "on sale with history": [s for s, f in products.items() if f.get("sale") and f.get("price_history")],
+        "digital": [s for s, f in products.items() if f.get("digital")],
+    }
+    for kind, slugs in kinds.items():
+        assert slugs, kind
+        for slug in slugs:
+            assert (demo_output / "prodotti" / slug / "index.html").is_file(), slug
+    catalog = parse(demo_output / "prodotti" / "index.html")
+    shown = {a["href"] for a in catalog.select(".product-card .card-title a")}
+    for page in demo_output.glob("prodotti/pagina/*/index.html"):
+        shown |= {a["href"] for a in parse(page).select(".product-card .card-title a")}
+    assert shown == {f"/prodotti/{slug}/" for slug in products}
+
+
+def test_demo_sale_shows_its_30_day_lowest_price(demo_output):
+    on_sale = [s for s, f in demo_products().items() if f.get("sale")]
+    page = parse(demo_output / "prodotti" / on_sale[0] / "index.html")
+    assert page.select_one(".price del") and page.select_one(".price ins .amount")
+    note = page.select_one(".price-note").get_text(" ", strip=True)
+    assert "30 giorni" in note
+
+
+def test_demo_posts_embed_product_cards_and_products_list_them(demo_output):
+    embedding = 0
+    for page in demo_output.glob("blog/*/index.html"):
+        cards = parse(page).select(".prose .product-embed")
+        embedding += bool(cards)
+        for card in cards:
+            product = parse(demo_output / card.a["href"].strip("/") / "index.html")
+            mentions = {a["href"] for a in product.select("#mentioned-in ~ ul a")}
+            assert "/" + page.parent.relative_to(demo_output).as_posix() + "/" in mentions
+    assert embedding >= 3
+
+
+def test_demo_keyword_list_is_filled(demo_output):
+    lists = list(demo_output.glob("prodotti/selezioni/*/index.html"))
+    assert lists
+    page = parse(lists[0])
+    assert len(page.select("ol.ranked .product-card")) >= 3
+    for amount in page.select("ol.ranked .amount"):
+        assert Decimal(amount["data-price"]) <= Decimal("50.00")
+        text = amount.get_text().replace("€", "").replace("\xa0", "").strip()
+        assert parse_decimal(text, locale="it") == Decimal(amount["data-price"])
