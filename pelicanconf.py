@@ -110,7 +110,7 @@ SHOP_SNIPCART_API_KEY = ""
 # --- Theme and plugins ------------------------------------------------------
 THEME = "theme"
 PLUGIN_PATHS = ["plugins"]
-PLUGINS = ["core", "shop"]
+PLUGINS = ["core", "shop", "seo"]
 JINJA_ENVIRONMENT = {
     "autoescape": True,
     "trim_blocks": True,

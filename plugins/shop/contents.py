@@ -9,6 +9,8 @@ class ProductPage(Content):
     """A product's page; the typed model is .model, and its fields read through (product.offer, ...)."""
 
     mandatory_properties = ("title",)
+    allowed_statuses = ("published",)
+    default_status = "published"
     default_template = "product"
     model = None
 
@@ -29,6 +31,8 @@ class ProductListPage(Content):
     """A keyword list ("the best X under 200 €"): its products are chosen and ranked at build time."""
 
     mandatory_properties = ("title",)
+    allowed_statuses = ("published",)
+    default_status = "published"
     default_template = "product_list"
 
     def _expand_settings(self, key, klass=None):

@@ -1,0 +1,30 @@
+"""Which pages search engines should index: one decision, used by the <meta name=robots> tag and the sitemap."""
+
+from __future__ import annotations
+
+NOINDEX_FOLLOW = "noindex,follow"
+NOINDEX = "noindex"
+
+
+def listing_number(context) -> int:
+    """The page number of a paginated listing (1 when the page is not one)."""
+    for key, value in context.items():
+        if key.endswith("_page") and hasattr(value, "number") and hasattr(value, "paginator"):
+            return value.number
+    return 1
+
+
+def directive(context, config) -> str | None:
+    """The robots directive for the page being rendered, or None when it may be indexed."""
+    if context.get("output_file") == "404.html":
+        return NOINDEX
+    item = context.get("article") or context.get("page") or context.get("product")
+    if item is not None and getattr(item, "status", "published") != "published":
+        return NOINDEX
+    if config.noindex_tags and context.get("tag") is not None:
+        return NOINDEX_FOLLOW
+    if context.get("sort_slug") not in (None, "in-evidenza"):
+        return NOINDEX_FOLLOW
+    if config.noindex_paginated and listing_number(context) > 1:
+        return NOINDEX_FOLLOW
+    return None
