@@ -18,7 +18,7 @@ def hostile_site(build_site):
     return build_site({
         "posts/ostile.md": post(title=HOSTILE_TITLE, slug="ostile", summary=HOSTILE_SUMMARY,
                                 category=HOSTILE_CATEGORY, tags='ciao </script>, "virgolette"'),
-    })
+    }, settings_file="publishconf.py")
 
 
 def test_hostile_title_and_summary_render_as_text(hostile_site):
@@ -31,6 +31,8 @@ def test_hostile_title_and_summary_render_as_text(hostile_site):
     assert page.h1.get_text() == HOSTILE_TITLE
     assert page.title.get_text() == f"{HOSTILE_TITLE} · Corde & Legni"
     assert page.find("meta", attrs={"name": "description"})["content"] == HOSTILE_SUMMARY
+    assert page.find("meta", property="og:title")["content"] == HOSTILE_TITLE
+    assert page.find("meta", property="og:description")["content"] == HOSTILE_SUMMARY
     listing = parse(hostile_site / "blog" / "index.html")
     assert listing.select_one(".card-title a").get_text() == HOSTILE_TITLE
     assert listing.select_one(".card-text").get_text() == HOSTILE_SUMMARY
