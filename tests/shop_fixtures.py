@@ -3,11 +3,24 @@
 from __future__ import annotations
 
 import copy
+import struct
+import zlib
 
 import yaml
 
-PNG = (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x10\x00\x00\x00\x10\x08\x02\x00\x00\x00"
-       b"\x00\x00\x00\x00")
+
+def tiny_png(width: int = 16, height: int = 16) -> bytes:
+    """A real, valid PNG of one colour, made without an imaging library."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    rows = b"".join(b"\x00" + b"\xa8\x67\x2e" * width for _ in range(height))
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b"")
+
+
+PNG = tiny_png()
 
 BASE_PRODUCT = {
     "title": "Chitarra di prova",

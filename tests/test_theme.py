@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from conftest import BuildFailed, html_pages, parse, post
+from conftest import ROOT, BuildFailed, html_pages, parse, post
+
+from shop_fixtures import tiny_png
 
 from core import checks
 from core.settings import SiteConfigurationError, SiteSettings, vat_id_is_valid
@@ -81,16 +83,14 @@ def test_missing_lead_image_names_the_file_and_the_field(build_site):
 
 
 def test_lead_image_without_alt_text_is_an_error(build_site, tmp_path):
-    png = (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x10\x00\x00\x00\x08\x08\x02\x00\x00\x00"
-           b"\x00\x00\x00\x00")
+    png = tiny_png(16, 8)
     with pytest.raises(BuildFailed) as failure:
         build_site({"posts/a.md": post(image="images/foto.png"), "images/foto.png": png})
     assert "'image_alt'" in "\n".join(failure.value.messages)
 
 
 def test_lead_image_gets_its_size(build_site):
-    png = (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x10\x00\x00\x00\x08\x08\x02\x00\x00\x00"
-           b"\x00\x00\x00\x00")
+    png = tiny_png(16, 8)
     output = build_site({"posts/a.md": post(image="images/foto.png", image_alt="Una foto"),
                          "images/foto.png": png})
     image = parse(output / "blog" / "una-prova" / "index.html").select_one("img.lead-image")
@@ -124,3 +124,18 @@ def test_checks_find_broken_links_and_duplicates(tmp_path):
     assert any("/img/no.png" in p for p in problems)
     duplicates = checks.duplicate_heads(tmp_path)
     assert any("title 'Uguale'" in p for p in duplicates)
+
+
+def test_content_images_get_webp_copies_at_several_widths(build_site):
+    from PIL import Image
+
+    photo = (ROOT / "content" / "images" / "posts" / "violino-ritrovato.jpg").read_bytes()
+    output = build_site({"posts/a.md": post(image="images/foto.jpg", image_alt="Un violino"),
+                         "images/foto.jpg": photo})
+    source = parse(output / "blog" / "una-prova" / "index.html").select_one("picture source[type='image/webp']")
+    candidates = [c.split() for c in source["srcset"].split(", ")]
+    assert [int(w.rstrip("w")) for _, w in candidates] == [240, 480, 800, 1200]
+    for url, width in candidates:
+        with Image.open(output / url.lstrip("/")) as image:
+            assert image.format == "WEBP" and image.width == int(width.rstrip("w"))
+    assert checks.broken_links(output) == []

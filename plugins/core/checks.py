@@ -50,6 +50,12 @@ def broken_links(output: Path, site_url: str = "") -> list[str]:
                 problem = _check_link(output, here, value, base, soup, ids_cache)
                 if problem:
                     problems.append(f"{file.relative_to(output)}: <{tag_name} {attribute}={value!r}>: {problem}")
+        for tag in soup.find_all(srcset=True):
+            for candidate in tag["srcset"].split(","):
+                url = candidate.split()[0]
+                problem = _check_link(output, here, url, base, soup, ids_cache)
+                if problem:
+                    problems.append(f"{file.relative_to(output)}: <{tag.name} srcset> {url!r}: {problem}")
     return problems
 
 

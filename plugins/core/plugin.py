@@ -9,16 +9,20 @@ from pelican import signals
 from pelican.contents import Article, Page
 
 from . import i18n, images, text
+from .responsive import ImageError, ResponsiveImages
 from .settings import SiteSettings
 
 logger = logging.getLogger(__name__)
 
 SETTINGS_KEY = "SITE_CONFIG"
+IMAGES_KEY = "SITE_RESPONSIVE_IMAGES"
 
 
 def validate_settings(pelican):
-    """Check the site settings once, before anything is read."""
-    pelican.settings[SETTINGS_KEY] = SiteSettings.from_settings(pelican.settings)
+    """Check the site settings once, before anything is read; start this build's image register."""
+    settings = pelican.settings
+    settings[SETTINGS_KEY] = SiteSettings.from_settings(settings)
+    settings[IMAGES_KEY] = ResponsiveImages(Path(settings["PATH"]), Path(settings["CACHE_PATH"]) / "images")
 
 
 def install_theme_support(generator):
@@ -28,6 +32,18 @@ def install_theme_support(generator):
     gettext_, ngettext_ = i18n.make_callables(catalogs, config.default_lang)
     generator.env.install_gettext_callables(gettext_, ngettext_, newstyle=True)
     generator.env.filters.update(i18n.make_date_filters(config.default_lang))
+    generator.env.globals["image_sources"] = generator.settings[IMAGES_KEY].sources
+
+
+def write_images(pelican):
+    """Write the WebP copies the pages asked for (made once, then taken from the cache)."""
+    try:
+        made = pelican.settings[IMAGES_KEY].write(Path(pelican.output_path))
+    except ImageError as error:
+        logger.error("%s", error)
+        return
+    if made:
+        logger.info("Made %s responsive image copies", made)
 
 
 def prepare_content(instance):
@@ -59,3 +75,4 @@ def register():
     signals.initialized.connect(validate_settings)
     signals.generator_init.connect(install_theme_support)
     signals.content_object_init.connect(prepare_content)
+    signals.finalized.connect(write_images)
