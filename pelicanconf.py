@@ -104,6 +104,8 @@ SHOP_RELATED_COUNT = 3
 # email (default, no third party) | snipcart | stripe | paypal
 SHOP_CHECKOUT = "email"
 SHOP_ORDER_EMAIL = "ordini@cordeelegni.example"
+# Slug of the page with shipping, returns and guarantee, linked from every product.
+SHOP_SHIPPING_PAGE = "spedizioni-e-resi"
 # Snipcart's public API key (not a secret) may also come from $SNIPCART_API_KEY.
 SHOP_SNIPCART_API_KEY = ""
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import re
 import shutil
@@ -144,14 +145,14 @@ def new_product(c, name, price="0.00"):
     if not re.fullmatch(r"\d+(\.\d{1,2})?", price):
         raise Exit(f"Price {price!r}: write it with a dot and up to two decimals, e.g. 129.00", code=1)
     write_new(CONTENT / "products" / f"{slug}.md", PRODUCT_TEMPLATE.format(
-        name=name, slug=slug, date=now_minute(), price=price, uid=uuid.uuid4(),
+        title=json.dumps(name, ensure_ascii=False), slug=slug, date=now_minute(), price=price, uid=uuid.uuid4(),
         sku=slug.upper().replace("-", "")[:12]))
 
 
 PRODUCT_TEMPLATE = """\
 ---
 # A product of the shop. Fields marked (optional) may be deleted. Remove `status: draft` to publish.
-title: "{name}"
+title: {title}
 slug: {slug}
 date: {date}
 uid: {uid}                  # permanent id: never change it

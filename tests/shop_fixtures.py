@@ -70,8 +70,8 @@ def catalogue() -> dict:
             title="Basso in offerta", slug="basso", sku="B-1", price="1219.00", category="Bassi",
             tags=["basso"], condition="refurbished", summary="Un basso ricondizionato in offerta.",
             sale={"price": "1189.00", "start": "2026-11-15", "end": "2027-06-30"},
-            price_history=[{"date": "2026-09-01", "price": "1249.00"}, {"date": "2026-10-10", "price": "1229.00"},
-                           {"date": "2026-10-25", "price": "1219.00"}]),
+            price_history=[{"date": "2026-09-01", "price": "1249.00"}, {"date": "2026-10-20", "price": "1199.00"},
+                           {"date": "2026-11-01", "price": "1219.00"}]),
         "products/piano.md": product_file(
             title="Pianoforte esaurito", slug="piano", sku="P-1", price="299.00", category="Pianoforti",
             availability="out_of_stock", tags=["pianoforte"], summary="Un pianoforte digitale esaurito."),

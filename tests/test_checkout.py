@@ -116,3 +116,12 @@ def test_checkout_settings_are_validated_at_start(build_site, monkeypatch, setti
     monkeypatch.delenv("SNIPCART_API_KEY", raising=False)
     with pytest.raises(ShopConfigurationError, match=message):
         build_site(catalogue(), **settings)
+
+
+def test_variants_with_their_own_links_need_no_product_link(build_site):
+    content = {"images/p.png": catalogue()["images/p.png"], "products/a.md": product_file(variants=[
+        {"sku": "V-1", "options": {"size": "S"}, "checkout": {"stripe": "https://buy.stripe.com/s"}},
+        {"sku": "V-2", "options": {"size": "L"}, "checkout": {"stripe": "https://buy.stripe.com/l"}}])}
+    output = build_site(content, SHOP_TODAY=TODAY, SHOP_CHECKOUT="stripe")
+    links = parse(output / "prodotti" / "chitarra-di-prova" / "index.html").select(".buy-button")
+    assert [a["href"] for a in links] == ["https://buy.stripe.com/s", "https://buy.stripe.com/l"]

@@ -46,3 +46,35 @@ def test_broken_yaml_names_the_file(build_site):
     with pytest.raises(BuildFailed) as failure:
         build_site({"products/rotto.md": "---\ntitle: [senza chiusura\n---\nTesto\n"})
     assert any("rotto.md" in message and "YAML" in message for message in failure.value.messages)
+
+
+MORE_BAD_PRODUCTS = {
+    "sale without a start": ({"sale": {"price": "200.00"}}, "'sale.start'"),
+    "history disagreeing with the price": (
+        {"sale": {"price": "200.00", "start": "2026-11-15"}, "price_history": [{"date": "2026-10-01", "price": "260.00"}]},
+        "'price_history'"),
+    "variant with its own price under a product sale": (
+        {"sale": {"price": "200.00", "start": "2026-11-15"},
+         "variants": [{"sku": "V", "options": {"size": "M"}, "price": "300.00"}]}, "'variants[0].sale'"),
+    "sku written as a number": ({"sku": 123}, "'sku'"),
+    "variant gtin written as a number": ({"variants": [{"sku": "V", "options": {"size": "M"}, "gtin": 80}]},
+                                         "'variants[0].gtin'"),
+    "digital as text": ({"digital": "false"}, "'digital'"),
+    "modified that is not a date": ({"modified": "ieri"}, "'modified'"),
+}
+
+
+@pytest.mark.parametrize("fields, field_name", MORE_BAD_PRODUCTS.values(), ids=MORE_BAD_PRODUCTS.keys())
+def test_more_bad_fields_name_file_and_field(build_site, fields, field_name):
+    with pytest.raises(BuildFailed) as failure:
+        build_site({"images/p.png": PNG, "products/rotto.md": product_file(**fields)}, SHOP_TODAY="2026-11-22")
+    assert any("rotto.md" in message and field_name in message for message in failure.value.messages), \
+        failure.value.messages
+
+
+def test_duplicate_slug_names_both_files(build_site):
+    with pytest.raises(BuildFailed) as failure:
+        build_site({"images/p.png": PNG, "products/a.md": product_file(),
+                    "products/b.md": product_file(sku="ALTRO")})
+    message = "\n".join(failure.value.messages)
+    assert "b.md" in message and "'slug'" in message and "a.md" in message

@@ -74,8 +74,10 @@ def test_sale_shows_old_price_struck_and_lowest_price_of_30_days(shop_site):
     assert shown_amount(page.select_one(".price del").contents[-1]) == Decimal("1219.00")
     assert shown_amount(page.select_one(".price ins .amount")) == Decimal("1189.00")
     note = page.select_one(".price-note").get_text(" ", strip=True)
-    # 30 days before 15 November: 1229.00 was in force on 16 October, 1219.00 from 25 October.
-    assert "1.219,00" in note and "30 giorni" in note and "30 giugno 2027" in note
+    # The 30 days before 15 November: 1249.00 in force on 16 October, 1199.00 from 20 October, 1219.00 from
+    # 1 November. The lowest, 1199.00, is below the struck-through price.
+    assert note.startswith("Prezzo più basso nei 30 giorni precedenti lo sconto: 1.199,00\xa0€.")
+    assert "30 giugno 2027" in note
 
 
 def test_sale_before_its_start_shows_the_regular_price(build_site):
@@ -119,7 +121,8 @@ def test_catalogue_is_paginated_sorted_and_split_by_category(shop_site):
 
 def test_home_page_and_navigation_show_the_shop(shop_site):
     home = parse(shop_site() / "index.html")
-    assert home.select("#featured-products ~ .products .product-card") or home.select(".products .product-card")
+    featured = home.select_one("#featured-products").find_parent("section").select(".product-card")
+    assert featured and featured[0].select_one(".card-title a")["href"].startswith("/prodotti/")
     assert home.select_one(".site-nav a[href='/prodotti/']").get_text() == "Prodotti"
 
 
@@ -171,3 +174,45 @@ def test_keyword_list_with_unknown_pin_is_an_error(shop_site):
     with pytest.raises(BuildFailed) as failure:
         shop_site({"lists/x.md": listing})
     assert any("x.md" in m and "'pinned'" in m for m in failure.value.messages)
+
+
+def test_variant_with_its_own_price_has_its_own_sale_and_history(build_site):
+    content = {"images/p.png": PNG, "products/a.md": product_file(variants=[
+        {"sku": "V-1", "options": {"size": "S"}},
+        {"sku": "V-2", "options": {"size": "L"}, "price": "300.00",
+         "sale": {"price": "270.00", "start": "2026-11-10", "end": "2026-12-31"},
+         "price_history": [{"date": "2026-09-01", "price": "280.00"}, {"date": "2026-10-25", "price": "300.00"}]}])}
+    page = parse(build_site(content, SHOP_TODAY=TODAY) / "prodotti" / "chitarra-di-prova" / "index.html")
+    small, large = page.select("li.variant")
+    assert small.select_one(".price del") is None and shown_amount(small.select_one(".amount")) == Decimal("249.00")
+    assert shown_amount(large.select_one(".price ins .amount")) == Decimal("270.00")
+    assert "280,00" in large.select_one(".price-note").get_text()
+
+
+HOSTILE = 'L\'accordatore "Pro" & </script><b>x</b> 🎸'
+
+
+def test_hostile_product_text_is_escaped_and_order_mail_is_exact(build_site):
+    from urllib.parse import parse_qs, urlparse
+
+    content = {"images/p.png": PNG, "products/a.md": product_file(
+        title=HOSTILE, summary=HOSTILE, variants=[{"sku": "V-1", "options": {"color": HOSTILE}}])}
+    output = build_site(content, "publishconf.py", SHOP_TODAY=TODAY)
+    page = parse(output / "prodotti" / "chitarra-di-prova" / "index.html")
+    assert page.h1.get_text() == HOSTILE and page.find("b") is None and page.find("script") is None
+    assert page.find("meta", property="og:title")["content"] == HOSTILE
+    assert page.select_one(".variant-name").get_text() == HOSTILE
+    query = parse_qs(urlparse(page.select_one("a.buy-button")["href"]).query)
+    assert query["subject"] == [f"Ordine: {HOSTILE} – {HOSTILE}"]
+    assert f"\n{HOSTILE} – {HOSTILE}\n" in query["body"][0]
+    card = parse(output / "prodotti" / "index.html").select_one(".product-card .card-title a")
+    assert card.get_text() == HOSTILE
+
+
+def test_keyword_list_tags_match_whatever_their_case():
+    from shop.related import Candidate, ListQuery, rank_list
+
+    item = Candidate(key="a", title="Cavo", tags=frozenset({"regalo"}), text="", price=Decimal("10"),
+                     boost=Decimal("1"), available=True)
+    query = ListQuery(keywords=(), tags=("Regalo",), pinned=(), max_price=None, limit=5)
+    assert rank_list(query, [item]) == ["a"]

@@ -124,7 +124,12 @@ class ProductsGenerator(Generator):
             date = self._date(fields, source)
             if date is None or not self._check_checkout_links(model, source):
                 continue
-            page = ProductPage(html, metadata=self._metadata(fields, model.title, date), settings=self.settings,
+            try:
+                metadata = self._metadata(fields, model.title, date)
+            except ProductError as error:
+                logger.error("%s: %s", source, error)
+                continue
+            page = ProductPage(demote_headings(html), metadata=metadata, settings=self.settings,
                                source_path=source, context=self.context)
             page.model = model
             page.description = model.summary
@@ -133,6 +138,13 @@ class ProductsGenerator(Generator):
         for sku, first, second in parse.duplicate_skus({s: p.model for s, p in pages.items()}):
             logger.error("%s: field 'sku': %s is already used by %s", second, sku, first)
             pages.pop(second, None)
+        slugs: dict[str, str] = {}
+        for source, page in list(pages.items()):
+            if page.slug in slugs:
+                logger.error("%s: field 'slug': %s is already used by %s", source, page.slug, slugs[page.slug])
+                pages.pop(source)
+            else:
+                slugs[page.slug] = source
         products = sorted(pages.values(), key=lambda p: p.title.lower())
         self.shop.products = products
         self.shop.categories = self._categories(products)
@@ -146,18 +158,24 @@ class ProductsGenerator(Generator):
         metadata = {"title": title, "slug": str(fields.get("slug")), "date": date,
                     "lang": fields.get("lang", self.settings["DEFAULT_LANG"])}
         if fields.get("modified"):
-            metadata["modified"] = get_date(str(fields["modified"]))
+            value = fields["modified"]
+            try:
+                metadata["modified"] = value if isinstance(value, dt.datetime) else get_date(str(value))
+            except (ValueError, TypeError):
+                raise ProductError("modified", f"{value!r} is not a date such as 2026-05-10 10:00") from None
         return metadata
 
     def _check_checkout_links(self, model, source: str) -> bool:
         provider = self.config.checkout
         if provider not in parse.CHECKOUT_LINK_PROVIDERS:
             return True
-        missing = [name for name, links, offer in
-                   [("checkout", model.links, model.offer)] +
-                   [(f"variants[{i}].checkout", v.links, v.offer) for i, v in enumerate(model.variants)]
-                   if offer.availability.purchasable and provider not in links and not (
-                       name != "checkout" and provider in model.links)]
+        if model.variants:  # each variant is bought on its own: its link, or the product's
+            sellers = [(f"variants[{i}].checkout", {**model.links, **v.links}, v.offer)
+                       for i, v in enumerate(model.variants)]
+        else:
+            sellers = [("checkout", model.links, model.offer)]
+        missing = [name for name, links, offer in sellers
+                   if offer.availability.purchasable and provider not in links]
         for name in missing:
             logger.error("%s: field '%s.%s': SHOP_CHECKOUT is %s, so a payment link is needed",
                          source, name, provider, provider)
@@ -191,7 +209,8 @@ class ProductsGenerator(Generator):
             date = self._date(fields, source)
             if date is None:
                 continue
-            page = ProductListPage(html, metadata=self._metadata(fields, parse.text(fields, "title"), date),
+            page = ProductListPage(html, metadata={"title": parse.text(fields, "title"), "slug": str(fields["slug"]),
+                                                   "date": date, "lang": self.settings["DEFAULT_LANG"]},
                                    settings=self.settings, source_path=source, context=self.context)
             page.description = parse.text(fields, "summary", required=False) or page.title
             page.products = self._rank(query)
@@ -328,3 +347,12 @@ class ProductsGenerator(Generator):
         target = Path(self.output_path) / "snipcart-products.json"
         target.write_text(json.dumps(entries, ensure_ascii=False, indent=1), encoding="utf-8")
 
+
+
+def demote_headings(html: str) -> str:
+    """A product's body sits under the page's "Description" h2: its headings start at h3."""
+    soup = BeautifulSoup(html, "html.parser")
+    for level in range(5, 1, -1):
+        for heading in soup.find_all(f"h{level}"):
+            heading.name = f"h{level + 1}"
+    return str(soup)

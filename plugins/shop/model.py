@@ -12,9 +12,20 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Callable
 
-from babel.numbers import list_currencies
+from babel.core import get_global
+from babel.numbers import get_territory_currencies
 
-CURRENCIES = frozenset(list_currencies())
+
+def _currencies_in_use() -> frozenset[str]:
+    """ISO 4217 codes that some territory uses as legal tender today (no withdrawn or test codes)."""
+    today = dt.date.today()
+    codes = set()
+    for territory in get_global("territory_currencies"):
+        codes.update(get_territory_currencies(territory, start_date=today, tender=True))
+    return frozenset(codes)
+
+
+CURRENCIES = _currencies_in_use()
 # Variant options a shopper can choose by, mapped to the schema.org property Google reads in variesBy.
 VARIANT_OPTIONS = {
     "color": "https://schema.org/color",
@@ -31,6 +42,7 @@ class ProductError(ValueError):
     def __init__(self, field_name: str, message: str):
         super().__init__(f"field '{field_name}': {message}")
         self.field = field_name
+        self.message = message
 
 
 class Availability(enum.Enum):

@@ -35,6 +35,21 @@ def text(fields: dict, name: str, required: bool = False, default: str = "") -> 
     return str(value).strip()
 
 
+def code(fields: dict, name: str, required: bool = False) -> str:
+    """An identifier (sku, gtin, mpn): text as written, never a YAML number that would lose digits."""
+    value = fields.get(name)
+    if value is not None and not isinstance(value, str):
+        raise ProductError(name, f"write it in quotes, e.g. \"{value}\" (YAML may change the digits of {value!r})")
+    return text(fields, name, required=required)
+
+
+def flag(fields: dict, name: str, default: bool = False) -> bool:
+    value = fields.get(name, default)
+    if not isinstance(value, bool):
+        raise ProductError(name, f"must be true or false, not {value!r}")
+    return value
+
+
 def money(value, name: str) -> Decimal:
     """A positive amount; YAML may give it as text ("1299.00") or a number."""
     if isinstance(value, bool) or value is None or isinstance(value, (dict, list)):
@@ -89,24 +104,26 @@ def sale(raw, price: Decimal, name: str) -> Sale | None:
     sale_price = money(raw.get("price"), f"{name}.price")
     if sale_price >= price:
         raise ProductError(f"{name}.price", f"{sale_price} must be lower than the price {price}")
-    start = day(raw["start"], f"{name}.start") if raw.get("start") else None
+    if not raw.get("start"):
+        raise ProductError(f"{name}.start", "is required: the day the discount starts (the 30-day reference ends there)")
+    start = day(raw["start"], f"{name}.start")
     end = day(raw["end"], f"{name}.end") if raw.get("end") else None
     if start and end and end < start:
         raise ProductError(f"{name}.end", f"{end} is before the start {start}")
     return Sale(sale_price, start, end)
 
 
-def price_history(raw) -> tuple[PricePoint, ...]:
+def price_history(raw, name: str = "price_history") -> tuple[PricePoint, ...]:
     if raw is None:
         return ()
     if not isinstance(raw, list):
-        raise ProductError("price_history", "must be a list of {date, price}")
+        raise ProductError(name, "must be a list of {date, price}")
     points = []
     for index, entry in enumerate(raw):
         if not isinstance(entry, dict):
-            raise ProductError(f"price_history[{index}]", "must have date and price")
-        points.append(PricePoint(day(entry.get("date"), f"price_history[{index}].date"),
-                                 money(entry.get("price"), f"price_history[{index}].price")))
+            raise ProductError(f"{name}[{index}]", "must have date and price")
+        points.append(PricePoint(day(entry.get("date"), f"{name}[{index}].date"),
+                                 money(entry.get("price"), f"{name}[{index}].price")))
     return tuple(sorted(points, key=lambda point: point.date))
 
 
@@ -119,11 +136,20 @@ def lowest_before(history: tuple[PricePoint, ...], start: dt.date) -> Decimal | 
     return min(prices) if prices else None
 
 
-def offer(sku, price, code, availability, sale_, history, today) -> Offer:
+def check_history(history: tuple[PricePoint, ...], price: Decimal, sale_: Sale | None, name: str) -> None:
+    """The price in force when a sale starts must be the price the sale is struck through against."""
+    if sale_ is None or not history:
+        return
+    in_force = [point for point in history if point.date <= sale_.start]
+    if in_force and in_force[-1].price != price:
+        raise ProductError(name, f"the price in force on {sale_.start} is {in_force[-1].price}, but price is {price}")
+
+
+def offer(sku, price, currency_code, availability, sale_, history, today) -> Offer:
     active = sale_ is not None and sale_.active_on(today)
-    lowest = lowest_before(history, sale_.start or today) if active and history else None
+    lowest = lowest_before(history, sale_.start) if active and history else None
     return Offer(
-        sku=sku, price=sale_.price if active else price, currency=code, availability=availability,
+        sku=sku, price=sale_.price if active else price, currency=currency_code, availability=availability,
         regular_price=price, on_sale=active, sale_ends=sale_.end if active else None, lowest_30_days=lowest,
     )
 
@@ -157,7 +183,7 @@ def checkout_links(raw, name: str) -> dict:
     return links
 
 
-def variants(raw, product_fields: dict, defaults: dict, image_exists, today) -> tuple[Variant, ...]:
+def variants(raw, defaults: dict, image_exists, today) -> tuple[Variant, ...]:
     if raw is None:
         return ()
     if not isinstance(raw, list):
@@ -167,45 +193,57 @@ def variants(raw, product_fields: dict, defaults: dict, image_exists, today) -> 
         name = f"variants[{index}]"
         if not isinstance(entry, dict):
             raise ProductError(name, "must have sku, options and optionally price, availability, image")
-        sku = text(entry, "sku")
-        if not sku:
-            raise ProductError(f"{name}.sku", "is required: every variant needs its own sku")
-        options = entry.get("options") or {}
-        if not isinstance(options, dict) or not options:
-            raise ProductError(f"{name}.options", "must name what the variant is, e.g. {color: Rosso}")
-        for key in options:
-            if key not in VARIANT_OPTIONS:
-                raise ProductError(f"{name}.options.{key}", f"use one of: {', '.join(VARIANT_OPTIONS)}")
-        own_price = "price" in entry
-        price = money(entry["price"], f"{name}.price") if own_price else defaults["price"]
-        sale_ = sale(entry.get("sale"), price, f"{name}.sale") if "sale" in entry else (
-            None if own_price else defaults["sale"])
-        availability = enum_value(Availability, entry, "availability", defaults["availability"])
-        parsed.append(Variant(
-            sku=sku,
-            name=text(entry, "name", default=", ".join(str(v) for v in options.values())),
-            options={key: str(value) for key, value in options.items()},
-            offer=offer(sku, price, defaults["currency"], availability, sale_,
-                        defaults["history"] if not own_price else (), today),
-            image=image(entry["image"], f"{name}.image", image_exists) if entry.get("image") else None,
-            gtin=text(entry, "gtin"),
-            mpn=text(entry, "mpn"),
-            links=checkout_links(entry.get("checkout"), f"{name}.checkout"),
-        ))
+        try:
+            parsed.append(variant(entry, name, defaults, image_exists, today))
+        except ProductError as error:
+            raise ProductError(f"{name}.{error.field}", error.message) from None
     return tuple(parsed)
+
+
+def variant(entry: dict, name: str, defaults: dict, image_exists, today) -> Variant:
+    """One variant; field names in its errors are relative to it (the caller adds variants[i])."""
+    sku = code(entry, "sku")
+    if not sku:
+        raise ProductError("sku", "is required: every variant needs its own sku")
+    options = entry.get("options") or {}
+    if not isinstance(options, dict) or not options:
+        raise ProductError("options", "must name what the variant is, e.g. {color: Rosso}")
+    for key in options:
+        if key not in VARIANT_OPTIONS:
+            raise ProductError(f"options.{key}", f"use one of: {', '.join(VARIANT_OPTIONS)}")
+    own_price = "price" in entry
+    price = money(entry["price"], "price") if own_price else defaults["price"]
+    if own_price and defaults["sale"] and "sale" not in entry:
+        raise ProductError("sale", "the product's sale does not apply to a variant with its own price: "
+                                   "give the variant its own sale (or no price of its own)")
+    sale_ = sale(entry.get("sale"), price, "sale") if "sale" in entry else defaults["sale"]
+    history = price_history(entry.get("price_history")) if own_price else defaults["history"]
+    check_history(history, price, sale_, "price_history")
+    availability = enum_value(Availability, entry, "availability", defaults["availability"])
+    return Variant(
+        sku=sku,
+        name=text(entry, "name", default=", ".join(str(v) for v in options.values())),
+        options={key: str(value) for key, value in options.items()},
+        offer=offer(sku, price, defaults["currency"], availability, sale_, history, today),
+        image=image(entry["image"], "image", image_exists) if entry.get("image") else None,
+        gtin=code(entry, "gtin"),
+        mpn=code(entry, "mpn"),
+        links=checkout_links(entry.get("checkout"), "checkout"),
+    )
 
 
 def product(fields: dict, *, default_currency: str, today: dt.date,
             image_exists: Callable[[str], bool]) -> Product:
     """The Product a file describes; raises ProductError naming the first bad field."""
     title = text(fields, "title", required=True)
-    sku = text(fields, "sku", required=True)
+    sku = code(fields, "sku", required=True)
     price = money(fields.get("price"), "price")
-    code = currency(fields, default_currency)
+    currency_code = currency(fields, default_currency)
     availability = enum_value(Availability, fields, "availability")
     condition = enum_value(Condition, fields, "condition", Condition.NEW)
     history = price_history(fields.get("price_history"))
     sale_ = sale(fields.get("sale"), price, "sale")
+    check_history(history, price, sale_, "price_history")
     raw_images = fields.get("images")
     if not raw_images or not isinstance(raw_images, list):
         raise ProductError("images", "at least one image with src and alt is required")
@@ -215,7 +253,7 @@ def product(fields: dict, *, default_currency: str, today: dt.date,
         tags = [tag.strip() for tag in tags.split(",")]
     weight = fields.get("weight")
     boost = fields.get("boost", 1)
-    defaults = {"price": price, "sale": sale_, "availability": availability, "currency": code,
+    defaults = {"price": price, "sale": sale_, "availability": availability, "currency": currency_code,
                 "history": history}
     return Product(
         sku=sku,
@@ -226,16 +264,16 @@ def product(fields: dict, *, default_currency: str, today: dt.date,
         category=text(fields, "category", required=True),
         tags=tuple(str(tag).strip() for tag in tags if str(tag).strip()),
         brand=text(fields, "brand"),
-        gtin=text(fields, "gtin"),
-        mpn=text(fields, "mpn"),
+        gtin=code(fields, "gtin"),
+        mpn=code(fields, "mpn"),
         condition=condition,
         images=images,
-        offer=offer(sku, price, code, availability, sale_, history, today),
-        variants=variants(fields.get("variants"), fields, defaults, image_exists, today),
-        digital=bool(fields.get("digital", False)),
+        offer=offer(sku, price, currency_code, availability, sale_, history, today),
+        variants=variants(fields.get("variants"), defaults, image_exists, today),
+        digital=flag(fields, "digital"),
         weight_kg=money(weight, "weight") if weight not in (None, "") else None,
         shipping_class=text(fields, "shipping_class", default="standard"),
-        featured=bool(fields.get("featured", False)),
+        featured=flag(fields, "featured"),
         boost=money(boost, "boost"),
         price_history=history,
         links=checkout_links(fields.get("checkout"), "checkout"),

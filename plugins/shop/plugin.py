@@ -6,7 +6,7 @@ from pelican import signals
 
 from core.i18n import page_lang
 
-from . import money
+from . import links, money
 from .embeds import ProductEmbedExtension
 from .generator import ProductsGenerator
 from .settings import DEFAULTS, ShopSettings
@@ -28,6 +28,7 @@ def configure(pelican):
 
 def add_filters(generator):
     generator.env.filters.update(money.make_filters(page_lang, generator.settings["DEFAULT_LANG"]))
+    generator.env.filters["mailto_text"] = links.mailto_text
 
 
 def get_generators(pelican):

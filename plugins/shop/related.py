@@ -81,7 +81,7 @@ def relevance(query: ListQuery, item: Candidate) -> float:
         keyword = keyword.lower()
         score += 3.0 * title.count(keyword) + 1.0 * min(body.count(keyword), 3)
         score += 3.0 if keyword in item.tags else 0.0
-    score += 3.0 * len(set(query.tags) & item.tags)
+    score += 3.0 * len({tag.lower() for tag in query.tags} & item.tags)
     return score
 
 

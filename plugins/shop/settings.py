@@ -31,6 +31,7 @@ DEFAULTS = {
     "SHOP_SNIPCART_API_KEY": "",
     "SHOP_SNIPCART_VERSION": "3.7.1",
     "SHOP_TODAY": None,
+    "SHOP_SHIPPING_PAGE": "spedizioni-e-resi",
 }
 CHECKOUT_MODES = ("email", "snipcart", "stripe", "paypal")
 
