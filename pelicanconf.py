@@ -106,8 +106,32 @@ SHOP_CHECKOUT = "email"
 SHOP_ORDER_EMAIL = "ordini@cordeelegni.example"
 # Slug of the page with shipping, returns and guarantee, linked from every product.
 SHOP_SHIPPING_PAGE = "spedizioni-e-resi"
+# Shipping: the shop-wide policy is the default class; products of other classes declare their own.
+SHOP_SHIPPING_COUNTRIES = ["IT"]
+SHOP_SHIPPING_CLASSES = {
+    "strumenti": {"rate": "19.90", "transit_days": [1, 3]},
+    "accessori": {"rate": "6.90", "transit_days": [1, 3]},
+    "pianoforti": {"rate": "29.90", "transit_days": [1, 3]},
+}
+SHOP_DEFAULT_SHIPPING_CLASS = "strumenti"
+SHOP_FREE_SHIPPING_FROM = "150.00"
+SHOP_HANDLING_DAYS = [1, 2]
+# Returns: days of the withdrawal right; who pays the return shipping ("customer" or "free").
+SHOP_RETURN_DAYS = 14
+SHOP_RETURN_FEES = "customer"
 # Snipcart's public API key (not a secret) may also come from $SNIPCART_API_KEY.
 SHOP_SNIPCART_API_KEY = ""
+
+# --- Search engines -----------------------------------------------------------
+SEO_NOINDEX_TAGS = True
+SEO_NOINDEX_PAGINATED = True
+SEO_ROBOTS_DISALLOW = ["/bozze/"]
+# Profiles of the shop elsewhere (https URLs), for the Organization's sameAs.
+SEO_SAME_AS = []
+# Authors that are not a person (an editorial team) are marked as an Organization.
+SEO_ORGANIZATION_AUTHORS = ["Redazione Corde & Legni"]
+SEO_PAGE_TYPES = {"chi-siamo": "AboutPage", "contatti": "ContactPage"}
+SEO_LOGO = "theme/img/logo.png"
 
 # --- Theme and plugins ------------------------------------------------------
 THEME = "theme"

@@ -172,7 +172,7 @@ images:                           # the first is the main one; files live in con
   - src: images/products/{slug}.jpg
     alt: "Descrivi la foto per chi non la vede"
 weight: 1.0                       # (optional) shipping weight in kg
-shipping_class: standard
+shipping_class: strumenti              # a class of SHOP_SHIPPING_CLASSES
 digital: false                    # true for e-books and downloads: nothing is shipped
 featured: false                   # shown on the home page
 boost: 1                          # (optional) weight in keyword lists: above 1 favours it

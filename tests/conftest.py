@@ -111,3 +111,21 @@ def post(title="Una prova", slug="una-prova", date="2026-03-01 10:00", summary="
               "Summary": summary, **{key.capitalize(): value for key, value in extra.items()}}
     header = "\n".join(f"{key}: {value}" for key, value in fields.items())
     return f"{header}\n\n{body}\n"
+
+
+def scripts(soup: BeautifulSoup) -> list:
+    """The <script> elements a browser runs (JSON-LD data blocks are not code)."""
+    return [s for s in soup.find_all("script") if s.get("type") != "application/ld+json"]
+
+
+def jsonld(soup: BeautifulSoup) -> dict:
+    """The page's JSON-LD graph, parsed; exactly one block per page."""
+    import json
+
+    blocks = soup.find_all("script", type="application/ld+json")
+    assert len(blocks) == 1, f"{len(blocks)} JSON-LD blocks"
+    return json.loads(blocks[0].string)
+
+
+def nodes(graph: dict, kind: str) -> list[dict]:
+    return [node for node in graph["@graph"] if node.get("@type") == kind]

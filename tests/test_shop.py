@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 from babel.numbers import parse_decimal
-from conftest import BuildFailed, parse, post
+from conftest import BuildFailed, jsonld, nodes, parse, post, scripts
 from shop_fixtures import PNG, catalogue, product_file
 
 from shop.money import format_money
@@ -199,7 +199,9 @@ def test_hostile_product_text_is_escaped_and_order_mail_is_exact(build_site):
         title=HOSTILE, summary=HOSTILE, variants=[{"sku": "V-1", "options": {"color": HOSTILE}}])}
     output = build_site(content, "publishconf.py", SHOP_TODAY=TODAY)
     page = parse(output / "prodotti" / "chitarra-di-prova" / "index.html")
-    assert page.h1.get_text() == HOSTILE and page.find("b") is None and page.find("script") is None
+    assert page.h1.get_text() == HOSTILE and page.find("b") is None and scripts(page) == []
+    group = nodes(jsonld(page), "ProductGroup")[0]
+    assert group["name"] == HOSTILE and group["hasVariant"][0]["color"] == HOSTILE
     assert page.find("meta", property="og:title")["content"] == HOSTILE
     assert page.select_one(".variant-name").get_text() == HOSTILE
     query = parse_qs(urlparse(page.select_one("a.buy-button")["href"]).query)

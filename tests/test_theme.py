@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import ROOT, BuildFailed, html_pages, parse, post
+from conftest import ROOT, BuildFailed, html_pages, jsonld, nodes, parse, post, scripts
 
 from shop_fixtures import tiny_png
 
@@ -26,8 +26,10 @@ def hostile_site(build_site):
 def test_hostile_title_and_summary_render_as_text(hostile_site):
     for path in html_pages(hostile_site):
         soup = parse(path)
-        # The theme loads no script at all: anything parsed as <script> came from the content.
-        assert soup.find("script") is None, path
+        # The theme runs no script at all: any <script> but the JSON-LD data block came from the content.
+        assert scripts(soup) == [], path
+        for block in soup.find_all("script", type="application/ld+json"):
+            assert "</" not in block.string and "<!--" not in block.string
         assert soup.find("b") is None, path
     page = parse(hostile_site / "blog" / "ostile" / "index.html")
     assert page.h1.get_text() == HOSTILE_TITLE
@@ -35,6 +37,9 @@ def test_hostile_title_and_summary_render_as_text(hostile_site):
     assert page.find("meta", attrs={"name": "description"})["content"] == HOSTILE_SUMMARY
     assert page.find("meta", property="og:title")["content"] == HOSTILE_TITLE
     assert page.find("meta", property="og:description")["content"] == HOSTILE_SUMMARY
+    posting = nodes(jsonld(page), "BlogPosting")[0]
+    assert posting["headline"] == HOSTILE_TITLE and posting["description"] == HOSTILE_SUMMARY
+    assert posting["articleSection"] == HOSTILE_CATEGORY
     listing = parse(hostile_site / "blog" / "index.html")
     assert listing.select_one(".card-title a").get_text() == HOSTILE_TITLE
     assert listing.select_one(".card-text").get_text() == HOSTILE_SUMMARY

@@ -7,23 +7,53 @@ import logging
 import os
 from pathlib import Path
 
+from collections import Counter
+
 from jinja2 import pass_context
+from markupsafe import Markup
 from pelican import signals
 
-from . import robots, sitemap
+from core.images import image_size
+
+from . import graph, robots, schema, sitemap, validate
 from .settings import DEFAULTS, SeoSettings
 
 logger = logging.getLogger(__name__)
 
 SITEMAP_KEY = "SEO_SITEMAP_ENTRIES"
+RECOMMENDED_KEY = "SEO_MISSING_RECOMMENDED"
 
 
 def configure(pelican):
+    settings = pelican.settings
     for key, value in DEFAULTS.items():
-        pelican.settings.setdefault(key, value)
-    pelican.settings["SEO_CONFIG"] = SeoSettings.from_settings(pelican.settings)
-    # One list per build, shared by every page's context (context is a copy of the settings).
-    pelican.settings[SITEMAP_KEY] = []
+        settings.setdefault(key, value)
+    config = SeoSettings.from_settings(settings)
+    settings["SEO_CONFIG"] = config
+    settings["SEO_SITE"] = site_identity(settings, config)
+    # Per build, shared by every page's context (context is a copy of the settings).
+    settings[SITEMAP_KEY] = []
+    settings[RECOMMENDED_KEY] = Counter()
+
+
+def site_identity(settings, config) -> schema.Site:
+    site_url = settings["SITEURL"]
+    logo_file = Path(settings["THEME"]) / "static" / config.logo.removeprefix("theme/")
+    size = image_size(logo_file) if logo_file.is_file() else None
+    return schema.Site(
+        url=site_url, name=settings.get("BUSINESS_NAME") or settings["SITENAME"],
+        legal_name=settings.get("BUSINESS_LEGAL_NAME", ""), lang=settings["DEFAULT_LANG"],
+        logo=f"{site_url}/{config.logo}", logo_size=size or (512, 512),
+        email=settings.get("BUSINESS_EMAIL", ""), phone=settings.get("BUSINESS_PHONE", ""),
+        street=settings.get("BUSINESS_STREET", ""), postal_code=settings.get("BUSINESS_POSTAL_CODE", ""),
+        city=settings.get("BUSINESS_CITY", ""), region=settings.get("BUSINESS_REGION", ""),
+        country=settings.get("BUSINESS_COUNTRY", ""), vat_id=settings.get("BUSINESS_VAT_ID", ""),
+        same_as=config.same_as, languages=tuple(settings.get("SITE_LANGUAGES", (settings["DEFAULT_LANG"],))),
+    )
+
+
+def _plain(value) -> str:
+    return value.unescape() if isinstance(value, Markup) else str(value or "")
 
 
 def add_globals(generator):
@@ -33,7 +63,24 @@ def add_globals(generator):
     def robots_directive(context):
         return robots.directive(context, config)
 
+    @pass_context
+    def jsonld_graph(context, trail=None, title="", description=""):
+        """The page's JSON-LD graph, checked against Google's rules before it is written."""
+        page_graph = graph.build(context, trail or [], context["SEO_SITE"], config,
+                                 _plain(title).split(" · ")[0], _plain(description))
+        report(context, validate.check_graph(page_graph))
+        return page_graph
+
     generator.env.globals["robots_directive"] = robots_directive
+    generator.env.globals["jsonld_graph"] = jsonld_graph
+
+
+def report(context, findings: validate.Findings):
+    item = _item(context)
+    source = getattr(item, "source_path", None) or context.get("output_file")
+    for error in findings.errors:
+        logger.error("%s: structured data: %s", source, error)
+    context[RECOMMENDED_KEY].update(findings.recommended)
 
 
 def _item(context):
@@ -85,6 +132,15 @@ def record_page(path, context):
     entries.append(sitemap.Entry(loc, max(listed) if listed else None))
 
 
+def summarise_recommended(pelican):
+    """Recommended properties the pages lack, once per build, per kind (not an error)."""
+    missing = pelican.settings[RECOMMENDED_KEY]
+    kinds = sorted({kind for kind, _ in missing})
+    for kind in kinds:
+        props = ", ".join(f"{prop} ({count}×)" for (k, prop), count in sorted(missing.items()) if k == kind)
+        logger.info("Structured data: %s lacks recommended %s", kind, props)
+
+
 def write_files(pelican):
     """sitemap.xml (production: absolute URLs only) and robots.txt, once every page is written."""
     settings = pelican.settings
@@ -104,3 +160,4 @@ def register():
     signals.generator_init.connect(add_globals)
     signals.content_written.connect(record_page)
     signals.finalized.connect(write_files)
+    signals.finalized.connect(summarise_recommended)

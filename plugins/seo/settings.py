@@ -10,7 +10,12 @@ DEFAULTS = {
     "SEO_SITEMAP_MAX_URLS": 50000,
     "SEO_ROBOTS_DISALLOW": ["/bozze/"],
     "SEO_ROBOTS_EXTRA": "",
+    "SEO_SAME_AS": [],
+    "SEO_ORGANIZATION_AUTHORS": [],
+    "SEO_PAGE_TYPES": {},
+    "SEO_LOGO": "theme/img/logo.png",
 }
+PAGE_TYPES = ("WebPage", "AboutPage", "ContactPage", "FAQPage", "CheckoutPage", "CollectionPage")
 
 
 class SeoConfigurationError(ValueError):
@@ -24,6 +29,10 @@ class SeoSettings:
     sitemap_max_urls: int
     robots_disallow: tuple[str, ...]
     robots_extra: str
+    same_as: tuple[str, ...]
+    organization_authors: frozenset[str]
+    page_types: dict
+    logo: str
 
     @classmethod
     def from_settings(cls, settings: dict) -> "SeoSettings":
@@ -37,5 +46,14 @@ class SeoSettings:
         for path in disallow:
             if not path.startswith("/"):
                 raise SeoConfigurationError(f"SEO_ROBOTS_DISALLOW: {path!r} must start with /")
+        same_as = tuple(get("SEO_SAME_AS"))
+        for url in same_as:
+            if not str(url).startswith("https://"):
+                raise SeoConfigurationError(f"SEO_SAME_AS: {url!r} must be an https:// profile URL")
+        page_types = dict(get("SEO_PAGE_TYPES"))
+        for slug, kind in page_types.items():
+            if kind not in PAGE_TYPES:
+                raise SeoConfigurationError(f"SEO_PAGE_TYPES[{slug!r}]: {kind!r} is not one of {', '.join(PAGE_TYPES)}")
         return cls(bool(get("SEO_NOINDEX_TAGS")), bool(get("SEO_NOINDEX_PAGINATED")), max_urls, disallow,
-                   str(get("SEO_ROBOTS_EXTRA")))
+                   str(get("SEO_ROBOTS_EXTRA")), same_as, frozenset(get("SEO_ORGANIZATION_AUTHORS")), page_types,
+                   str(get("SEO_LOGO")))

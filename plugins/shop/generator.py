@@ -117,7 +117,9 @@ class ProductsGenerator(Generator):
                 continue
             try:
                 model = parse.product(fields, default_currency=self.config.currency, today=self.config.today,
-                                      image_exists=self._image_exists)
+                                      image_exists=self._image_exists,
+                                      shipping_classes=self.config.shipping_classes,
+                                      default_shipping_class=self.config.default_shipping_class)
             except ProductError as error:
                 logger.error("%s: %s", source, error)
                 continue

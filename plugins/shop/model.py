@@ -53,7 +53,8 @@ class Availability(enum.Enum):
 
     @property
     def schema_url(self) -> str:
-        return "https://schema.org/" + "".join(part.capitalize() for part in self.value.split("_"))
+        names = {"in_stock": "InStock", "out_of_stock": "OutOfStock", "preorder": "PreOrder", "backorder": "BackOrder"}
+        return "https://schema.org/" + names[self.value]
 
     @property
     def purchasable(self) -> bool:

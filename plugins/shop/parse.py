@@ -232,8 +232,15 @@ def variant(entry: dict, name: str, defaults: dict, image_exists, today) -> Vari
     )
 
 
-def product(fields: dict, *, default_currency: str, today: dt.date,
-            image_exists: Callable[[str], bool]) -> Product:
+def shipping_class(fields: dict, digital: bool, classes, default: str) -> str:
+    name = text(fields, "shipping_class", default=default)
+    if not digital and classes and name not in classes:
+        raise ProductError("shipping_class", f"unknown class {name!r}; use one of: {', '.join(classes)}")
+    return name
+
+
+def product(fields: dict, *, default_currency: str, today: dt.date, image_exists: Callable[[str], bool],
+            shipping_classes=(), default_shipping_class: str = "standard") -> Product:
     """The Product a file describes; raises ProductError naming the first bad field."""
     title = text(fields, "title", required=True)
     sku = code(fields, "sku", required=True)
@@ -272,7 +279,7 @@ def product(fields: dict, *, default_currency: str, today: dt.date,
         variants=variants(fields.get("variants"), defaults, image_exists, today),
         digital=flag(fields, "digital"),
         weight_kg=money(weight, "weight") if weight not in (None, "") else None,
-        shipping_class=text(fields, "shipping_class", default="standard"),
+        shipping_class=shipping_class(fields, flag(fields, "digital"), shipping_classes, default_shipping_class),
         featured=flag(fields, "featured"),
         boost=money(boost, "boost"),
         price_history=history,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
 
 from .model import CURRENCIES
 
@@ -32,12 +33,55 @@ DEFAULTS = {
     "SHOP_SNIPCART_VERSION": "3.7.1",
     "SHOP_TODAY": None,
     "SHOP_SHIPPING_PAGE": "spedizioni-e-resi",
+    "SHOP_SHIPPING_COUNTRIES": ["IT"],
+    "SHOP_SHIPPING_CLASSES": {"standard": {"rate": "9.90", "transit_days": [1, 3]}},
+    "SHOP_DEFAULT_SHIPPING_CLASS": "standard",
+    "SHOP_FREE_SHIPPING_FROM": None,
+    "SHOP_HANDLING_DAYS": [1, 2],
+    "SHOP_RETURN_DAYS": 14,
+    "SHOP_RETURN_FEES": "customer",
 }
 CHECKOUT_MODES = ("email", "snipcart", "stripe", "paypal")
 
 
 class ShopConfigurationError(ValueError):
     """A shop setting is missing or wrong."""
+
+
+@dataclass(frozen=True)
+class ShippingClass:
+    rate: Decimal
+    transit_days: tuple[int, int]
+
+
+def _amount(value, key: str) -> Decimal:
+    try:
+        amount = Decimal(str(value))
+    except InvalidOperation:
+        raise ShopConfigurationError(f"{key}: {value!r} is not an amount such as 9.90") from None
+    if not amount.is_finite() or amount < 0:
+        raise ShopConfigurationError(f"{key}: {value!r} must be 0 or more")
+    return amount.quantize(Decimal("0.01"))
+
+
+def _day_range(value, key: str) -> tuple[int, int]:
+    if (not isinstance(value, (list, tuple)) or len(value) != 2 or not all(isinstance(v, int) for v in value)
+            or not 0 <= value[0] <= value[1]):
+        raise ShopConfigurationError(f"{key}: write the days as [minimum, maximum], e.g. [1, 3]")
+    return (value[0], value[1])
+
+
+def shipping_classes(raw) -> dict[str, ShippingClass]:
+    if not isinstance(raw, dict) or not raw:
+        raise ShopConfigurationError("SHOP_SHIPPING_CLASSES must map each class name to {rate, transit_days}")
+    classes = {}
+    for name, spec in raw.items():
+        key = f"SHOP_SHIPPING_CLASSES[{name!r}]"
+        if not isinstance(spec, dict):
+            raise ShopConfigurationError(f"{key} must be {{rate, transit_days}}")
+        classes[name] = ShippingClass(_amount(spec.get("rate"), f"{key}.rate"),
+                                      _day_range(spec.get("transit_days"), f"{key}.transit_days"))
+    return classes
 
 
 @dataclass(frozen=True)
@@ -59,6 +103,14 @@ class ShopSettings:
     snipcart_api_key: str
     snipcart_version: str
     today: dt.date
+    shipping_page: str
+    shipping_countries: tuple[str, ...]
+    shipping_classes: dict
+    default_shipping_class: str
+    free_shipping_from: Decimal | None
+    handling_days: tuple[int, int]
+    return_days: int
+    return_fees: str
 
     @classmethod
     def from_settings(cls, settings: dict) -> "ShopSettings":
@@ -84,6 +136,19 @@ class ShopSettings:
         today = get("SHOP_TODAY")
         if isinstance(today, str):
             today = dt.date.fromisoformat(today)
+        classes = shipping_classes(get("SHOP_SHIPPING_CLASSES"))
+        default_class = get("SHOP_DEFAULT_SHIPPING_CLASS")
+        if default_class not in classes:
+            raise ShopConfigurationError(f"SHOP_DEFAULT_SHIPPING_CLASS {default_class!r} is not in SHOP_SHIPPING_CLASSES")
+        countries = tuple(get("SHOP_SHIPPING_COUNTRIES"))
+        if not countries or not all(isinstance(c, str) and len(c) == 2 and c.isupper() for c in countries):
+            raise ShopConfigurationError("SHOP_SHIPPING_COUNTRIES: list ISO 3166 country codes such as \"IT\"")
+        free_from = get("SHOP_FREE_SHIPPING_FROM")
+        return_days = get("SHOP_RETURN_DAYS")
+        if not isinstance(return_days, int) or return_days < 0:
+            raise ShopConfigurationError("SHOP_RETURN_DAYS must be a whole number of days")
+        if get("SHOP_RETURN_FEES") not in ("customer", "free"):
+            raise ShopConfigurationError("SHOP_RETURN_FEES must be 'customer' or 'free'")
         return cls(
             currency=currency,
             product_paths=tuple(get("SHOP_PRODUCT_PATHS")),
@@ -102,4 +167,12 @@ class ShopSettings:
             snipcart_api_key=api_key,
             snipcart_version=get("SHOP_SNIPCART_VERSION"),
             today=today or dt.date.today(),
+            shipping_page=get("SHOP_SHIPPING_PAGE"),
+            shipping_countries=countries,
+            shipping_classes=classes,
+            default_shipping_class=default_class,
+            free_shipping_from=_amount(free_from, "SHOP_FREE_SHIPPING_FROM") if free_from is not None else None,
+            handling_days=_day_range(get("SHOP_HANDLING_DAYS"), "SHOP_HANDLING_DAYS"),
+            return_days=return_days,
+            return_fees=get("SHOP_RETURN_FEES"),
         )
