@@ -72,11 +72,10 @@ def test_blog_posting_has_iso_dates_authors_and_mentions():
     published = dt.datetime(2026, 3, 1, 10, 0, tzinfo=dt.timezone(dt.timedelta(hours=1)))
     node = schema.blog_posting(SITE, "https://shop.example/blog/a/", "Titolo", "Desc", "it", published, None,
                                [schema.person_or_organization("Ada", "https://shop.example/autore/ada/", False)],
-                               None, ["corde"], "Guide", [("https://shop.example/p/#product", "Product", "P", "https://shop.example/p/")])
+                               None, ["corde"], "Guide", ["https://shop.example/p/#product"])
     assert node["datePublished"] == "2026-03-01T10:00:00+01:00" == node["dateModified"]
     assert node["author"] == [{"@type": "Person", "name": "Ada", "url": "https://shop.example/autore/ada/"}]
-    assert node["mentions"] == [{"@type": "Product", "@id": "https://shop.example/p/#product", "name": "P",
-                                 "url": "https://shop.example/p/"}]
+    assert node["mentions"] == [{"@id": "https://shop.example/p/#product"}]
     assert node["publisher"] == {"@id": SITE.organization_id}
 
 
@@ -110,15 +109,22 @@ def test_checks_report_missing_recommended_properties_without_failing():
 
 # --- whole builds ----------------------------------------------------------------
 def test_every_demo_page_has_one_valid_connected_graph(demo_production):
-    kinds = set()
+    kinds, defined, referenced = set(), {}, {}
     for path in html_pages(demo_production):
         graph = jsonld(parse(path))
         assert validate.check_graph(graph).errors == [], path
-        ids = {node["@id"] for node in graph["@graph"] if "@id" in node}
-        references = re.findall(r'\{"@id": "([^"]+)"\}', json.dumps(graph))
-        assert set(references) <= ids, path
-        assert "SearchAction" not in json.dumps(graph)
+        text = json.dumps(graph)
+        defined[path] = set(re.findall(r'"@id": "([^"]+)", "@type"', text)) | {
+            n["@id"] for n in graph["@graph"] if "@id" in n}
+        referenced[path] = set(re.findall(r'\{"@id": "([^"]+)"\}', text))
+        assert "SearchAction" not in text
         kinds |= {node["@type"] for node in graph["@graph"]}
+    everywhere = set().union(*defined.values())
+    for path, references in referenced.items():
+        # A reference resolves on the page itself, or (a post's mentions) on the page that defines the product.
+        assert references <= everywhere, (path, references - everywhere)
+        outside = references - defined[path]
+        assert all(ref.endswith("#product") for ref in outside), (path, outside)
     assert {"OnlineStore", "WebSite", "BreadcrumbList", "BlogPosting", "Product", "ProductGroup", "CollectionPage",
             "ItemList", "ItemPage", "AboutPage", "ContactPage"} <= kinds
 
@@ -129,7 +135,7 @@ def test_demo_post_mentions_the_products_it_embeds(demo_production):
     card = page.select_one(".product-embed a")["href"]
     product = parse(demo_production / card.split("example/", 1)[1] / "index.html")
     product_id = next(n["@id"] for n in jsonld(product)["@graph"] if n["@type"] in ("Product", "ProductGroup"))
-    assert product_id in [mention["@id"] for mention in posting["mentions"]]
+    assert {"@id": product_id} in posting["mentions"]
     assert ISO_OFFSET.match(posting["datePublished"]) and ISO_OFFSET.match(posting["dateModified"])
     assert posting["author"][0]["@type"] == "Organization"  # the shop's editorial team is not a person
     assert posting["image"]["url"].endswith(".jpg") and posting["image"]["width"] == 1200
@@ -160,3 +166,20 @@ def test_organization_authors_and_people(build_site):
     posting = nodes(jsonld(parse(output / "blog" / "una-prova" / "index.html")), "BlogPosting")[0]
     assert posting["author"] == [{"@type": "Person", "name": "Ada Lovelace",
                                   "url": "https://www.cordeelegni.example/blog/autore/ada-lovelace/"}]
+
+
+def test_every_offer_declares_shipping_returns_and_validity(build_site):
+    from test_checkout import TODAY
+
+    output = build_site(catalogue(), "publishconf.py", SHOP_TODAY=TODAY)
+    cable = nodes(jsonld(parse(output / "prodotti" / "cavo-jack" / "index.html")), "ProductGroup")[0]
+    for variant in cable["hasVariant"]:
+        offer = variant["offers"]
+        assert offer["priceValidUntil"] == "2027-11-22"  # the build day plus SHOP_PRICE_VALID_DAYS
+        assert offer["hasMerchantReturnPolicy"] == {"@id": "https://www.cordeelegni.example/#return-policy"}
+        assert offer["shippingDetails"]["shippingRate"]["value"] == "19.90"  # below the free-shipping threshold
+    bass = nodes(jsonld(parse(output / "prodotti" / "basso" / "index.html")), "Product")[0]
+    assert bass["offers"]["priceValidUntil"] == "2027-06-30"  # the sale's own end
+    assert bass["offers"]["shippingDetails"]["shippingRate"]["value"] == "0.00"  # 1189.00 ships free
+    ebook = nodes(jsonld(parse(output / "prodotti" / "ebook" / "index.html")), "Product")[0]
+    assert ebook["offers"]["shippingDetails"]["deliveryTime"]["transitTime"]["maxValue"] == 0

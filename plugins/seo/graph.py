@@ -45,11 +45,12 @@ def shop_policies(site: schema.Site, context) -> tuple[dict | None, dict | None]
 
 
 def product_shipping(context, page):
-    """OfferShippingDetails for a product whose shipping class differs from the shop-wide one."""
+    """OfferShippingDetails for each offer: the product's shipping class, free above the threshold,
+    nothing to pay and no transit for a digital product."""
     shop = context["SHOP_CONFIG"]
     model = page.model
-    if model.digital or model.shipping_class == shop.default_shipping_class:
-        return lambda offer: None
+    if model.digital:
+        return lambda offer: schema.offer_shipping(Decimal("0"), offer.currency, shop.shipping_countries, (0, 0), (0, 0))
     shipping_class = shop.shipping_classes[model.shipping_class]
 
     def details(offer):
@@ -85,8 +86,11 @@ def build(context, trail, site: schema.Site, config, page_title: str = "", page_
     description = getattr(item, "description", "") or page_description
     if product is not None:
         images = [absolute(context, image.src) for image in product.images]
+        shop = context["SHOP_CONFIG"]
+        offer_extra = {"valid_until": shop.price_valid_until, "return_policy_id": returns["@id"] if returns else None}
         node = schema.product(site, product.model, url, images, product_shipping(context, product), VARIANT_OPTIONS,
-                              lambda v: absolute(context, (v.image or product.images[0]).src))
+                              lambda v: absolute(context, (v.image or product.images[0]).src), offer_extra,
+                              schema.rating(getattr(product, "reviews", []), product.title))
         nodes += [schema.webpage(site, url, "ItemPage", title, description, lang, breadcrumb_id, images[0],
                                  node["@id"]), node]
     elif article is not None:
@@ -94,9 +98,7 @@ def build(context, trail, site: schema.Site, config, page_title: str = "", page_
             if getattr(article, "image", None) else None
         authors = [schema.person_or_organization(a.name, absolute(context, a.url), a.name in config.organization_authors)
                    for a in article.authors]
-        mentions = [(f"{absolute(context, p.url)}#product", "ProductGroup" if p.variants else "Product", p.title,
-                     absolute(context, p.url))
-                    for p in getattr(article, "mentions", [])]
+        mentions = [f"{absolute(context, p.url)}#product" for p in getattr(article, "mentions", [])]
         posting = schema.blog_posting(
             site, url, article.title, description, lang, article.date, getattr(article, "modified", None), authors,
             image, [str(tag) for tag in getattr(article, "tags", [])], str(article.category), mentions)

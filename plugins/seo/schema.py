@@ -202,8 +202,8 @@ def person_or_organization(name: str, url: str, is_organization: bool) -> dict:
 
 def blog_posting(site: Site, url: str, headline: str, description: str, lang: str, published, modified,
                  authors: list[dict], image: dict | None, keywords: list[str], section: str,
-                 mentions: list[tuple[str, str, str, str]]) -> dict:
-    """mentions: (@id, Product or ProductGroup, name, page URL) of each product the post shows a card of."""
+                 mentions: list[str]) -> dict:
+    """mentions: the @id of each product the post shows a card of (its node lives on the product's page)."""
     node = {
         "@type": "BlogPosting",
         "@id": f"{url}#article",
@@ -226,8 +226,7 @@ def blog_posting(site: Site, url: str, headline: str, description: str, lang: st
     if section:
         node["articleSection"] = section
     if mentions:
-        node["mentions"] = [{"@type": kind, "@id": product_id, "name": name, "url": page}
-                            for product_id, kind, name, page in mentions]
+        node["mentions"] = [ref(product_id) for product_id in mentions]
     return node
 
 
@@ -238,8 +237,12 @@ def image_object(url: str, size: tuple[int, int] | None) -> dict:
     return node
 
 
-def offer(site: Site, item, url: str, condition_url: str, shipping: dict | None) -> dict:
-    """An Offer from the shop's Offer record: the same amount the page, the button and the feeds show."""
+def offer(site: Site, item, url: str, condition_url: str, shipping: dict | None, valid_until=None,
+          return_policy_id: str | None = None) -> dict:
+    """An Offer from the shop's Offer record: the same amount the page, the button and the feeds show.
+
+    valid_until: how long a regular price is promised (a sale's own end wins).
+    """
     node = {
         "@type": "Offer",
         "url": url,
@@ -256,10 +259,13 @@ def offer(site: Site, item, url: str, condition_url: str, shipping: dict | None)
             {"@type": "UnitPriceSpecification", "priceType": "https://schema.org/StrikethroughPrice",
              "price": money(item.regular_price), "priceCurrency": item.currency},
         ]
-        if item.sale_ends:
-            node["priceValidUntil"] = item.sale_ends.isoformat()
+    until = item.sale_ends if item.on_sale and item.sale_ends else valid_until
+    if until:
+        node["priceValidUntil"] = until.isoformat()
     if shipping:
         node["shippingDetails"] = shipping
+    if return_policy_id:
+        node["hasMerchantReturnPolicy"] = ref(return_policy_id)
     return node
 
 
@@ -273,17 +279,22 @@ def identifiers(gtin: str, mpn: str) -> dict:
 
 
 def product(site: Site, model, url: str, images: list[str], shipping_for, variant_options: dict,
-            variant_image) -> dict:
-    """Product with one Offer, or ProductGroup with a Product per variant (Google's variant markup)."""
+            variant_image, offer_extra: dict, rating: dict | None = None) -> dict:
+    """Product with one Offer, or ProductGroup with a Product per variant (Google's variant markup).
+
+    offer_extra: valid_until and return_policy_id for every Offer; rating: aggregateRating and review.
+    """
     condition_url = model.condition.schema_url
     common = {"name": model.title, "description": model.summary, "image": images, "category": str(model.category)}
     if model.brand:
         common["brand"] = {"@type": "Brand", "name": model.brand}
+    if rating:
+        common.update(rating)
     node_id = f"{url}#product"
     if not model.variants:
         return {"@type": "Product", "@id": node_id, **common, "sku": model.sku,
                 **identifiers(model.gtin, model.mpn), "itemCondition": condition_url,
-                "offers": offer(site, model.offer, url, condition_url, shipping_for(model.offer))}
+                "offers": offer(site, model.offer, url, condition_url, shipping_for(model.offer), **offer_extra)}
     variants = []
     for variant in model.variants:
         node = {
@@ -297,10 +308,31 @@ def product(site: Site, model, url: str, images: list[str], shipping_for, varian
             "itemCondition": condition_url,
             **identifiers(variant.gtin, variant.mpn),
             **{key: value for key, value in variant.options.items()},
-            "offers": offer(site, variant.offer, url, condition_url, shipping_for(variant.offer)),
+            "offers": offer(site, variant.offer, url, condition_url, shipping_for(variant.offer), **offer_extra),
         }
-        if model.brand:
-            node["brand"] = common["brand"]
+        for key in ("brand", "aggregateRating", "review"):
+            if key in common:
+                node[key] = common[key]
         variants.append(node)
     return {"@type": "ProductGroup", "@id": node_id, **common, "productGroupID": model.sku,
             "variesBy": [variant_options[key] for key in model.varies_by], "hasVariant": variants}
+
+
+def rating(reviews, product_name: str) -> dict:
+    """aggregateRating and review for a product, from its published reviews."""
+    if not reviews:
+        return {}
+    average = sum(review.rating for review in reviews) / len(reviews)
+    return {
+        "aggregateRating": {"@type": "AggregateRating", "ratingValue": f"{average:.1f}", "bestRating": 5,
+                            "worstRating": 1, "ratingCount": len(reviews), "reviewCount": len(reviews)},
+        "review": [{
+            "@type": "Review",
+            "name": review.title,
+            "reviewBody": review.text,
+            "datePublished": review.date.isoformat(),
+            "author": {"@type": "Person", "name": review.author},
+            "reviewRating": {"@type": "Rating", "ratingValue": review.rating, "bestRating": 5, "worstRating": 1},
+            "itemReviewed": {"@type": "Product", "name": product_name},
+        } for review in reviews],
+    }

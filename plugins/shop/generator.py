@@ -17,7 +17,7 @@ from pelican.utils import get_date, slugify
 from . import frontmatter, parse, related
 from .contents import ProductListPage, ProductPage
 from .embeds import PLACEHOLDER_ATTRIBUTE
-from .model import ProductError
+from .model import ProductError, average_rating
 
 logger = logging.getLogger(__name__)
 
@@ -71,6 +71,7 @@ class ProductsGenerator(Generator):
     # --- reading -------------------------------------------------------
     def generate_context(self):
         self.read_products()
+        self.read_reviews()
         self.read_lists()
         self.link_posts()
         self.recommend()
@@ -155,6 +156,8 @@ class ProductsGenerator(Generator):
             for key in (page.sku, page.slug, *page.skus):
                 self.shop.by_reference.setdefault(key, page)
             page.posts = []
+            page.reviews = []
+            page.average_rating = None
 
     def _metadata(self, fields: dict, title: str, date) -> dict:
         metadata = {"title": title, "slug": str(fields.get("slug")), "date": date,
@@ -192,6 +195,29 @@ class ProductsGenerator(Generator):
             categories[slug].products.append(page)
             page.category = categories[slug]
         return sorted(categories.values(), key=lambda c: c.name.lower())
+
+    def read_reviews(self):
+        """Attach each review file to its product; the newest first."""
+        for path in self.get_files(self.config.review_paths, extensions=("md", "markdown")):
+            read = self._read(path)
+            if read is None:
+                continue
+            fields, html, source = read
+            if str(fields.get("status", "published")).lower() == "draft":
+                continue
+            try:
+                item = parse.review(fields, html, BeautifulSoup(html, "html.parser").get_text(" ").strip(), source)
+            except ProductError as error:
+                logger.error("%s: %s", source, error)
+                continue
+            product = self.shop.find(item.product)
+            if product is None:
+                logger.error("%s: field 'product': no product has the sku or slug %s", source, item.product)
+                continue
+            product.reviews.append(item)
+        for page in self.shop.products:
+            page.reviews.sort(key=lambda r: r.date, reverse=True)
+            page.average_rating = average_rating(page.reviews)
 
     def read_lists(self):
         for path in self.get_files(self.config.list_paths, extensions=("md", "markdown")):

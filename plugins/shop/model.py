@@ -171,3 +171,23 @@ class Product:
     @property
     def skus(self) -> tuple[str, ...]:
         return (self.sku, *(variant.sku for variant in self.variants))
+
+
+@dataclass(frozen=True)
+class Review:
+    """A customer's review of a product, from a file in content/reviews (moderated by review of the file)."""
+
+    product: str  # the sku or slug it reviews
+    author: str
+    date: dt.date
+    rating: int
+    title: str
+    html: str
+    text: str
+    source: str
+
+
+def average_rating(reviews) -> Decimal | None:
+    if not reviews:
+        return None
+    return (Decimal(sum(review.rating for review in reviews)) / len(reviews)).quantize(Decimal("0.1"))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from babel.numbers import format_currency
+from babel.numbers import format_currency, format_decimal
 from jinja2 import pass_context
 
 
@@ -20,4 +20,9 @@ def make_filters(page_lang, default_lang: str) -> dict:
         currency = currency or getattr(offer_or_amount, "currency")
         return format_money(Decimal(amount), currency, page_lang(context, default_lang))
 
-    return {"money": money}
+    @pass_context
+    def rating(context, value):
+        """An average rating with one decimal, in the page's language (4,7 / 4.7)."""
+        return format_decimal(value, format="0.0", locale=page_lang(context, default_lang))
+
+    return {"money": money, "rating": rating}

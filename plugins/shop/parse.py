@@ -17,6 +17,7 @@ from .model import (
     PricePoint,
     Product,
     ProductError,
+    Review,
     Sale,
     Variant,
 )
@@ -298,3 +299,24 @@ def duplicate_skus(products_by_source: dict) -> list[tuple[str, str, str]]:
             else:
                 seen[sku] = source
     return duplicates
+
+
+def review(fields: dict, html: str, plain: str, source: str) -> Review:
+    """A Review from a review file's fields; raises ProductError naming the bad field."""
+    rating = fields.get("rating")
+    if isinstance(rating, bool) or not isinstance(rating, int) or not 1 <= rating <= 5:
+        raise ProductError("rating", f"must be a whole number from 1 to 5, not {rating!r}")
+    if fields.get("date") is None:
+        raise ProductError("date", "is required")
+    if not plain.strip():
+        raise ProductError("text", "the review has no text below the fields")
+    return Review(
+        product=text(fields, "product", required=True),
+        author=text(fields, "author", required=True),
+        date=day(fields["date"], "date"),
+        rating=rating,
+        title=text(fields, "title"),
+        html=html,
+        text=plain,
+        source=source,
+    )

@@ -40,6 +40,8 @@ DEFAULTS = {
     "SHOP_HANDLING_DAYS": [1, 2],
     "SHOP_RETURN_DAYS": 14,
     "SHOP_RETURN_FEES": "customer",
+    "SHOP_PRICE_VALID_DAYS": 365,
+    "SHOP_REVIEW_PATHS": ["reviews"],
 }
 CHECKOUT_MODES = ("email", "snipcart", "stripe", "paypal")
 
@@ -111,6 +113,13 @@ class ShopSettings:
     handling_days: tuple[int, int]
     return_days: int
     return_fees: str
+    price_valid_days: int
+    review_paths: tuple[str, ...]
+
+    @property
+    def price_valid_until(self) -> dt.date:
+        """Until when a regular price is promised to search engines: the build day plus SHOP_PRICE_VALID_DAYS."""
+        return self.today + dt.timedelta(days=self.price_valid_days)
 
     @classmethod
     def from_settings(cls, settings: dict) -> "ShopSettings":
@@ -147,6 +156,9 @@ class ShopSettings:
         return_days = get("SHOP_RETURN_DAYS")
         if not isinstance(return_days, int) or return_days < 0:
             raise ShopConfigurationError("SHOP_RETURN_DAYS must be a whole number of days")
+        valid_days = get("SHOP_PRICE_VALID_DAYS")
+        if not isinstance(valid_days, int) or valid_days < 1:
+            raise ShopConfigurationError("SHOP_PRICE_VALID_DAYS must be a whole number of days, 1 or more")
         if get("SHOP_RETURN_FEES") not in ("customer", "free"):
             raise ShopConfigurationError("SHOP_RETURN_FEES must be 'customer' or 'free'")
         return cls(
@@ -175,4 +187,6 @@ class ShopSettings:
             handling_days=_day_range(get("SHOP_HANDLING_DAYS"), "SHOP_HANDLING_DAYS"),
             return_days=return_days,
             return_fees=get("SHOP_RETURN_FEES"),
+            price_valid_days=valid_days,
+            review_paths=tuple(get("SHOP_REVIEW_PATHS")),
         )
