@@ -314,8 +314,10 @@ def product(site: Site, model, url: str, images: list[str], shipping_for, varian
             if key in common:
                 node[key] = common[key]
         variants.append(node)
-    return {"@type": "ProductGroup", "@id": node_id, **common, "productGroupID": model.sku,
-            "variesBy": [variant_options[key] for key in model.varies_by], "hasVariant": variants}
+    # The group also lists every variant's Offer, so a product snippet for the page has its prices too.
+    return {"@type": "ProductGroup", "@id": node_id, **common, "sku": model.sku, "productGroupID": model.sku,
+            "variesBy": [variant_options[key] for key in model.varies_by], "hasVariant": variants,
+            "offers": [variant["offers"] for variant in variants]}
 
 
 def rating(reviews, product_name: str) -> dict:
@@ -333,6 +335,5 @@ def rating(reviews, product_name: str) -> dict:
             "datePublished": review.date.isoformat(),
             "author": {"@type": "Person", "name": review.author},
             "reviewRating": {"@type": "Rating", "ratingValue": review.rating, "bestRating": 5, "worstRating": 1},
-            "itemReviewed": {"@type": "Product", "name": product_name},
         } for review in reviews],
     }
