@@ -183,3 +183,23 @@ def test_every_offer_declares_shipping_returns_and_validity(build_site):
     assert bass["offers"]["shippingDetails"]["shippingRate"]["value"] == "0.00"  # 1189.00 ships free
     ebook = nodes(jsonld(parse(output / "prodotti" / "ebook" / "index.html")), "Product")[0]
     assert ebook["offers"]["shippingDetails"]["deliveryTime"]["transitTime"]["maxValue"] == 0
+
+
+def test_product_group_from_a_parsed_product():
+    import yaml
+
+    from shop import parse
+
+    fields = yaml.safe_load(product_file().split("---")[1])
+    fields["variants"] = [{"sku": "V-R", "options": {"color": "Rossa"}},
+                          {"sku": "V-N", "options": {"color": "Nera"}, "price": "239.00"}]
+    model = parse.product(fields, default_currency="EUR", today=dt.date(2026, 11, 22), image_exists=lambda src: True)
+    node = schema.product(SITE, model, "https://shop.example/p/", ["https://shop.example/i.jpg"], lambda o: None,
+                          {"color": "https://schema.org/color"}, lambda v: "https://shop.example/i.jpg",
+                          {"valid_until": dt.date(2027, 1, 1), "return_policy_id": None})
+    assert node["@type"] == "ProductGroup" and node["productGroupID"] == "T-1"
+    assert node["variesBy"] == ["https://schema.org/color"]
+    assert [(v["sku"], v["color"], v["offers"]["price"]) for v in node["hasVariant"]] == [
+        ("V-R", "Rossa", "249.00"), ("V-N", "Nera", "239.00")]
+    assert all(v["inProductGroupWithID"] == "T-1" for v in node["hasVariant"])
+    assert validate.check_graph(graph_of(node)).errors == []
