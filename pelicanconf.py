@@ -136,7 +136,7 @@ SEO_LOGO = "theme/img/logo.png"
 # --- Theme and plugins ------------------------------------------------------
 THEME = "theme"
 PLUGIN_PATHS = ["plugins"]
-PLUGINS = ["core", "shop", "seo"]
+PLUGINS = ["core", "shop", "seo", "feeds"]
 JINJA_ENVIRONMENT = {
     "autoescape": True,
     "trim_blocks": True,

@@ -105,6 +105,7 @@ class Offer:
     on_sale: bool
     sale_ends: dt.date | None
     lowest_30_days: Decimal | None  # lowest price of the 30 days before the sale (EU price indication)
+    sale_starts: dt.date | None = None
 
     @property
     def price_text(self) -> str:
@@ -147,6 +148,7 @@ class Product:
     boost: Decimal
     price_history: tuple[PricePoint, ...] = field(default=())
     links: dict = field(default_factory=dict)  # checkout links per provider: {"stripe": url, ...}
+    restocked: dt.date | None = None  # when it came back in stock (announced in the products feed)
 
     @property
     def varies_by(self) -> tuple[str, ...]:

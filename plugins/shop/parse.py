@@ -152,6 +152,7 @@ def offer(sku, price, currency_code, availability, sale_, history, today) -> Off
     return Offer(
         sku=sku, price=sale_.price if active else price, currency=currency_code, availability=availability,
         regular_price=price, on_sale=active, sale_ends=sale_.end if active else None, lowest_30_days=lowest,
+        sale_starts=sale_.start if active else None,
     )
 
 
@@ -285,6 +286,7 @@ def product(fields: dict, *, default_currency: str, today: dt.date, image_exists
         boost=money(boost, "boost"),
         price_history=history,
         links=checkout_links(fields.get("checkout"), "checkout"),
+        restocked=day(fields["restocked"], "restocked") if fields.get("restocked") else None,
     )
 
 

@@ -1,0 +1,244 @@
+"""The feeds generator: every feed from the same content objects and product records as the pages."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import mimetypes
+import uuid
+from pathlib import Path
+
+from feedgen.feed import FeedGenerator
+from pelican.generators import Generator
+
+from . import events, html, merchant
+
+logger = logging.getLogger(__name__)
+
+
+def post_guid(item) -> str:
+    """urn:uuid from the file's Uid field; a file without one gets a uuid5 of its source path (stable until renamed)."""
+    uid = item.metadata.get("uid")
+    if uid:
+        return f"urn:uuid:{uuid.UUID(str(uid))}"
+    return f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, f'vetrina:{item.relative_source_path}')}"
+
+
+class FeedsGenerator(Generator):
+    """Writes feeds/ with feedgen; Pelican's own FEED_* settings stay None."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.config = self.settings["FEEDS_CONFIG"]
+        site_url = self.settings["SITEURL"]
+        self.site_url = site_url if site_url.startswith("http") else self.config.dev_siteurl
+
+    def generate_context(self):
+        self.context["feeds"] = self.feed_links()
+        missing = [a.relative_source_path for a in self.context.get("articles", []) if not a.metadata.get("uid")]
+        if missing:
+            logger.info("Posts without a Uid field get a GUID from their file path: %s", ", ".join(missing))
+
+    # --- helpers ---------------------------------------------------------
+    def url(self, relative: str) -> str:
+        return f"{self.site_url}/{relative.lstrip('/')}"
+
+    def feed_path(self, name: str) -> str:
+        return f"{self.config.path}/{name}"
+
+    def feed_links(self) -> dict:
+        """Relative URLs of the feeds, for the pages' <link rel="alternate">."""
+        return {"atom": self.feed_path("atom.xml"), "rss": self.feed_path("rss.xml"),
+                "products": self.feed_path("prodotti.xml"), "newsletter": self.feed_path("newsletter.xml"),
+                "merchant": self.feed_path("merchant.xml"),
+                "category": self.feed_path("categoria/{slug}.xml"), "tag": self.feed_path("tag/{slug}.xml")}
+
+    def new_feed(self, name: str, title: str, description: str, page_url: str, rss: bool = True) -> FeedGenerator:
+        feed = FeedGenerator()
+        feed.id(self.url(page_url))
+        feed.title(title)
+        feed.description(description or title)
+        feed.language(self.settings["DEFAULT_LANG"])
+        feed.author({"name": self.settings["SITENAME"], "email": self.settings.get("BUSINESS_EMAIL") or None})
+        feed.link(href=self.url(self.feed_path(name)), rel="self",
+                  type="application/rss+xml" if rss else "application/atom+xml")
+        # The channel link is the last link added: the page the feed belongs to.
+        feed.link(href=self.url(page_url), rel="alternate")
+        feed.logo(self.url(self.settings.get("SEO_LOGO", "theme/img/logo.png")))
+        feed.generator("Vetrina")
+        feed.load_extension("media")
+        return feed
+
+    def add_post(self, feed: FeedGenerator, article, email_cards: bool = False) -> None:
+        entry = feed.add_entry(order="append")
+        link = self.url(article.url)
+        entry.id(post_guid(article))
+        entry.guid(post_guid(article), permalink=False)
+        entry.title(article.title)
+        entry.link(href=link)
+        entry.published(article.date)
+        entry.updated(getattr(article, "modified", None) or article.date)
+        entry.author({"name": article.author.name, "email": self.settings.get("BUSINESS_EMAIL") or None,
+                      "uri": self.url(article.author.url)})
+        for term in [article.category, *getattr(article, "tags", [])]:
+            entry.category(term=str(term), label=str(term))
+        body = self.email_cards(article.content) if email_cards else article.content
+        entry.description(article.description)
+        entry.content(html.email_safe(body, link), type="html")
+        image = getattr(article, "image", None)
+        if image:
+            self.add_image(entry, image, getattr(article, "image_size", None))
+
+    def add_image(self, entry, src: str, size) -> None:
+        path = Path(self.path) / src
+        mime = mimetypes.guess_type(src)[0] or "image/jpeg"
+        entry.enclosure(url=self.url(src), length=str(path.stat().st_size), type=mime)
+        media = {"url": self.url(src), "medium": "image", "type": mime}
+        if size:
+            media.update(width=str(size[0]), height=str(size[1]))
+        entry.media.content(media, group=None)
+
+    def email_cards(self, content: str) -> str:
+        """Replace the page's product cards with e-mail-safe ones (a table with inline styles)."""
+        from bs4 import BeautifulSoup
+
+        soup = BeautifulSoup(content, "html.parser")
+        cards = soup.select("aside.product-embed")
+        if not cards:
+            return content
+        template = self.get_template("email/product_card")
+        shop = self.context.get("shop")
+        for card in cards:
+            href = card.find("a")["href"]
+            product = next((p for p in shop.products if href.rstrip("/").endswith(p.url.rstrip("/"))), None)
+            if product is None:
+                continue
+            rendered = template.render({**self.context, "product": product, "site_url": self.site_url})
+            card.replace_with(BeautifulSoup(rendered, "html.parser"))
+        return str(soup)
+
+    # --- writing ---------------------------------------------------------
+    def generate_output(self, writer):
+        articles = list(self.context.get("articles", []))
+        site = self.settings["SITENAME"]
+        self.write_posts(articles[: self.config.max_items], site)
+        for category, posts in self.context.get("categories", []):
+            feed = self.new_feed(f"categoria/{category.slug}.xml", f"{site} – {category.name}",
+                                 self.settings.get("SITE_DESCRIPTION", ""), category.url)
+            for article in posts[: self.config.max_items]:
+                self.add_post(feed, article)
+            self.write_rss(feed, f"categoria/{category.slug}.xml")
+        for tag, posts in self.context.get("tags", []):
+            feed = self.new_feed(f"tag/{tag.slug}.xml", f"{site} – {tag.name}",
+                                 self.settings.get("SITE_DESCRIPTION", ""), tag.url)
+            for article in posts[: self.config.max_items]:
+                self.add_post(feed, article)
+            self.write_rss(feed, f"tag/{tag.slug}.xml")
+        shop = self.context.get("shop")
+        if shop is not None:
+            self.write_products(shop)
+            self.write_merchant(shop)
+        self.write_newsletter(articles, shop)
+
+    def write_rss(self, feed: FeedGenerator, name: str) -> None:
+        target = Path(self.output_path) / self.feed_path(name)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        feed.rss_file(str(target), pretty=True)
+
+    def write_posts(self, articles, site: str) -> None:
+        description = self.settings.get("SITE_DESCRIPTION", "")
+        atom = self.new_feed("atom.xml", site, description, self.settings.get("BLOG_URL", ""), rss=False)
+        rss = self.new_feed("rss.xml", site, description, self.settings.get("BLOG_URL", ""))
+        for article in articles:
+            self.add_post(atom, article)
+            self.add_post(rss, article)
+        target = Path(self.output_path) / self.feed_path("atom.xml")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        atom.atom_file(str(target), pretty=True)
+        self.write_rss(rss, "rss.xml")
+
+    def translate(self, message: str) -> str:
+        """A UI string in the site's language, as plain text."""
+        from markupsafe import Markup
+
+        return Markup(self.env.from_string("{{ _(message) }}").render(message=message)).unescape()
+
+    def today(self) -> dt.date:
+        shop_config = self.settings.get("SHOP_CONFIG")
+        return shop_config.today if shop_config else dt.date.today()
+
+    def event_day(self, day: dt.date) -> dt.datetime:
+        zone = next((a.date.tzinfo for a in self.context.get("articles", [])), None) or dt.timezone.utc
+        return dt.datetime.combine(day, dt.time(8, 0), tzinfo=zone)
+
+    def add_event(self, feed: FeedGenerator, event: events.Event) -> None:
+        from markupsafe import Markup
+
+        product = event.product
+        link = self.url(product.url)
+        context = {**self.context, "product": product, "event": event, "site_url": self.site_url}
+        title = Markup(self.get_template("email/event_title").render(context).strip()).unescape()
+        body = self.get_template("email/product_card").render(context)
+        entry = feed.add_entry(order="append")
+        entry.id(event.guid)
+        entry.guid(event.guid, permalink=False)
+        entry.title(title)
+        entry.link(href=link)
+        entry.published(self.event_day(event.day))
+        entry.updated(self.event_day(event.day))
+        entry.category(term=str(product.category), label=str(product.category))
+        entry.description(product.description)
+        entry.content(html.email_safe(body, link), type="html")
+        self.add_image(entry, product.images[0].src, None)
+
+    def write_products(self, shop) -> None:
+        feed = self.new_feed("prodotti.xml", f"{self.settings['SITENAME']} – {self.translate('Products')}",
+                             self.settings.get("SITE_DESCRIPTION", ""), self.settings["SHOP_CATALOG_URL"])
+        found = events.product_events(shop.products, self.today(), self.config.new_product_days)
+        for event in found[: self.config.max_items]:
+            self.add_event(feed, event)
+        self.write_rss(feed, "prodotti.xml")
+
+    def write_newsletter(self, articles, shop) -> None:
+        """The newsletter's source: a month of posts and catalogue news, full content, newest first."""
+        feed = self.new_feed("newsletter.xml", f"{self.settings['SITENAME']} – newsletter",
+                             self.settings.get("SITE_DESCRIPTION", ""), "")
+        since = self.today() - dt.timedelta(days=self.config.newsletter_days)
+        items = [(a.date, "post", a) for a in articles]
+        if shop is not None:
+            items += [(self.event_day(e.day), "event", e)
+                      for e in events.product_events(shop.products, self.today(), self.config.new_product_days)]
+        items.sort(key=lambda item: item[0], reverse=True)
+        recent = [item for item in items if item[0].date() >= since]
+        chosen = recent if len(recent) >= self.config.newsletter_min_items else items[: self.config.newsletter_min_items]
+        for _, kind, item in chosen:
+            if kind == "post":
+                self.add_post(feed, item, email_cards=True)
+            else:
+                self.add_event(feed, item)
+        self.write_rss(feed, "newsletter.xml")
+
+    def write_merchant(self, shop) -> None:
+        """Every product and every variant, every time: an item missing from the feed leaves the listing."""
+        feed = FeedGenerator()
+        feed.title(f"{self.settings['SITENAME']} – Google Merchant Center")
+        feed.link(href=self.url(self.feed_path("merchant.xml")), rel="self")
+        feed.link(href=self.url(""), rel="alternate")
+        feed.description(self.settings.get("SITE_DESCRIPTION", "") or self.settings["SITENAME"])
+        feed.register_extension("g", merchant.GoogleMerchantExtension, merchant.GoogleMerchantEntryExtension,
+                                atom=False)
+        offset = self.event_day(self.today()).strftime("%z")
+        offset = f"{offset[:3]}:{offset[3:]}" if offset else "Z"
+        for product in shop.products:
+            sellers = [(v.offer, v) for v in product.variants] or [(product.offer, None)]
+            for offer, variant in sellers:
+                entry = feed.add_entry(order="append")
+                entry.title(f"{product.title} – {variant.name}" if variant else product.title)
+                entry.link(href=self.url(product.url))
+                entry.description(product.description)
+                entry.pubDate(getattr(product, "modified", None) or product.date)
+                sku_guid = f"urn:uuid:{uuid.uuid5(uuid.UUID(events.product_uid(product)), offer.sku)}"
+                entry.guid(sku_guid, permalink=False)
+                merchant.item_fields(entry, product, offer, variant, self.url, offset)
+        self.write_rss(feed, "merchant.xml")
+
