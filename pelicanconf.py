@@ -145,7 +145,7 @@ JINJA_ENVIRONMENT = {
 }
 # Main navigation after the blog: pages by slug, labelled with their titles.
 MENU_PAGES = ("chi-siamo", "spedizioni-e-resi", "contatti")
-FOOTER_PAGES = ("chi-siamo", "spedizioni-e-resi", "termini-e-condizioni", "privacy", "cookie", "contatti")
+FOOTER_PAGES = ("chi-siamo", "spedizioni-e-resi", "termini-e-condizioni", "privacy", "cookie", "newsletter", "contatti")
 
 # --- Feeds: written by Vetrina's own feeds plugin, never by Pelican ----------
 FEED_ALL_ATOM = None

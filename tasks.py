@@ -1,4 +1,4 @@
-"""Vetrina's tasks: invoke build | serve | publish | new-post | new-product | check | test | i18n."""
+"""Vetrina's tasks: invoke build | serve | publish | new-post | new-product | check | newsletter | test | i18n."""
 
 from __future__ import annotations
 
@@ -226,6 +226,25 @@ def read_setting(settings: Path, name: str):
     from pelican.settings import read_settings
 
     return read_settings(str(settings)).get(name)
+
+
+@task(help={"send": "send it through SMTP (VETRINA_SMTP_* variables); without it, only a preview is written",
+            "build": "make a production build first (default); --no-build uses output/ as it is"})
+def newsletter(c, send=False, build=True):
+    """The next newsletter issue from the newsletter feed: preview by default, --send to send it once."""
+    from newsletter import NewsletterError, run
+    from newsletter.settings import NewsletterConfigurationError
+    from pelican.settings import read_settings
+
+    if build and not build_site(PROD_SETTINGS):
+        raise Exit("Build failed: no newsletter. See the errors above.", code=1)
+    try:
+        result = run(ROOT, read_settings(str(PROD_SETTINGS)), OUTPUT, send=send)
+    except (NewsletterError, NewsletterConfigurationError, FileNotFoundError) as error:
+        raise Exit(f"Newsletter: {error}", code=1) from None
+    print(result.message)
+    for path in result.preview:
+        print(f"  {path.relative_to(ROOT)}")
 
 
 @task(help={"args": "extra pytest arguments, e.g. '-k feeds -x'"})
