@@ -122,6 +122,18 @@ SHOP_RETURN_FEES = "customer"
 # Snipcart's public API key (not a secret) may also come from $SNIPCART_API_KEY.
 SHOP_SNIPCART_API_KEY = ""
 
+# --- Comments ---------------------------------------------------------------
+# isso (self-hosted, default) | giscus | disqus | none
+COMMENTS_PROVIDER = "isso"
+COMMENTS_ON_PRODUCTS = True
+# Where visitors' browsers reach Isso; `invoke serve` and `invoke comments` start one there.
+COMMENTS_ISSO_URL = "http://127.0.0.1:8080"
+# Where the build fetches approved comments (None: the same URL; $VETRINA_ISSO_BUILD_URL wins).
+COMMENTS_ISSO_BUILD_URL = None
+# For giscus: {"repo": ..., "repo_id": ..., "category": ..., "category_id": ...}; for Disqus: the shortname.
+COMMENTS_GISCUS = {}
+COMMENTS_DISQUS_SHORTNAME = ""
+
 # --- Search engines -----------------------------------------------------------
 SEO_NOINDEX_TAGS = True
 SEO_NOINDEX_PAGINATED = True
@@ -136,7 +148,7 @@ SEO_LOGO = "theme/img/logo.png"
 # --- Theme and plugins ------------------------------------------------------
 THEME = "theme"
 PLUGIN_PATHS = ["plugins"]
-PLUGINS = ["core", "shop", "seo", "feeds"]
+PLUGINS = ["core", "shop", "seo", "feeds", "comments"]
 JINJA_ENVIRONMENT = {
     "autoescape": True,
     "trim_blocks": True,

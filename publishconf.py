@@ -10,3 +10,6 @@ from pelicanconf import *  # noqa: E402,F403
 # The shop's public address; set VETRINA_SITEURL to publish under another domain.
 SITEURL = os.environ.get("VETRINA_SITEURL", "https://www.cordeelegni.example").rstrip("/")
 RELATIVE_URLS = False
+
+# Isso on the shop's own domain (behind the web server: see README); the build may reach it elsewhere.
+COMMENTS_ISSO_URL = os.environ.get("VETRINA_ISSO_URL", SITEURL + "/isso")

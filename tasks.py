@@ -60,17 +60,63 @@ def build(c, production=False):
     print(f"Built {sum(1 for _ in OUTPUT.rglob('*.html'))} pages into {OUTPUT.relative_to(ROOT)}/")
 
 
-@task(help={"port": "port on 127.0.0.1 (default 8000)"})
-def serve(c, port=8000):
-    """Build, then serve on http://127.0.0.1:8000 and rebuild with live reload when a file changes."""
+ISSO_DIR = ROOT / ".isso"
+ISSO_PORT = 8080
+
+
+def start_isso(site_port: int):
+    """A local Isso for the dev server: SQLite in .isso/, moderation on, the dev server's exact origin."""
+    from comments import server as isso_server
+
+    config = isso_server.write_config(ISSO_DIR, f"http://{HOST}:{site_port}", ISSO_PORT, admin_password_for_dev())
+    process = isso_server.start(config, ISSO_DIR / "isso.log")
+    isso_server.wait_until_ready(f"http://{HOST}:{ISSO_PORT}", process)
+    return process
+
+
+def admin_password_for_dev() -> str:
+    """One password per checkout, kept in the ignored .isso/ folder."""
+    path = ISSO_DIR / "admin-password"
+    if not path.exists():
+        import secrets
+
+        ISSO_DIR.mkdir(exist_ok=True)
+        path.write_text(secrets.token_urlsafe(12), encoding="utf-8")
+    return path.read_text(encoding="utf-8").strip()
+
+
+@task(help={"port": "port on 127.0.0.1 (default 8000)", "comments": "start Isso for comments (default on)"})
+def serve(c, port=8000, comments=True):
+    """Build, then serve on http://127.0.0.1:8000 (with Isso comments) and rebuild when a file changes."""
     from livereload import Server
 
-    build(c)
-    server = Server()
-    for watched in ("content", "theme", "plugins", "pelicanconf.py"):
-        server.watch(str(ROOT / watched), lambda: build_site(DEV_SETTINGS), delay=0.5)
-    print(f"Serving the shop on http://{HOST}:{port}/ (Ctrl+C to stop)")
-    server.serve(host=HOST, port=int(port), root=str(OUTPUT), open_url_delay=None)
+    isso = start_isso(int(port)) if comments else None
+    try:
+        build(c)
+        server = Server()
+        for watched in ("content", "theme", "plugins", "pelicanconf.py"):
+            server.watch(str(ROOT / watched), lambda: build_site(DEV_SETTINGS), delay=0.5)
+        if isso:
+            print(f"Comments: Isso on http://{HOST}:{ISSO_PORT}/ (moderation links in .isso/isso.log, "
+                  f"admin at http://{HOST}:{ISSO_PORT}/admin/ with the password in .isso/admin-password)")
+        print(f"Serving the shop on http://{HOST}:{port}/ (Ctrl+C to stop)")
+        server.serve(host=HOST, port=int(port), root=str(OUTPUT), open_url_delay=None)
+    finally:
+        if isso:
+            from comments import server as isso_server
+
+            isso_server.stop(isso)
+
+
+@task(help={"port": "the port of the site that embeds the comments (default 8000)"})
+def comments(c, port=8000):
+    """Run Isso for development in the foreground; moderation links are printed as comments arrive."""
+    from comments import server as isso_server
+
+    config = isso_server.write_config(ISSO_DIR, f"http://{HOST}:{port}", ISSO_PORT, admin_password_for_dev())
+    print(f"Isso on http://{HOST}:{ISSO_PORT}/ for the site at http://{HOST}:{port}/; "
+          f"admin password: {admin_password_for_dev()} (Ctrl+C to stop)")
+    c.run(" ".join([*isso_server.isso_command(), "-c", str(config), "run"]), pty=False)
 
 
 @task(help={"target": "rsync destination (user@host:/path); default: $VETRINA_PUBLISH_TARGET"})

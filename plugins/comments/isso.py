@@ -1,0 +1,91 @@
+"""Approved comments from Isso's public API, sanitised again on our side, and the cache that keeps them."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import urllib.error
+import urllib.parse
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nh3
+
+ALLOWED_TAGS = {"p", "br", "a", "em", "strong", "code", "pre", "blockquote", "ul", "ol", "li", "del", "sup", "sub"}
+ALLOWED_ATTRIBUTES = {"a": {"href"}}
+
+
+class IssoUnreachable(RuntimeError):
+    """Isso did not answer (down, wrong address, timeout)."""
+
+
+@dataclass
+class Comment:
+    id: int
+    author: str
+    website: str
+    created: str  # ISO 8601, UTC
+    html: str
+    replies: list = field(default_factory=list)
+
+    @property
+    def date(self) -> dt.datetime:
+        return dt.datetime.fromisoformat(self.created)
+
+
+def sanitise(html: str) -> str:
+    """Isso sanitises already; we do it again, with our own allow-list, before embedding the HTML."""
+    return nh3.clean(html or "", tags=ALLOWED_TAGS, attributes=ALLOWED_ATTRIBUTES, link_rel="nofollow ugc noopener",
+                     url_schemes={"http", "https", "mailto"})
+
+
+def to_comment(raw: dict) -> Comment:
+    created = dt.datetime.fromtimestamp(float(raw.get("created") or 0), dt.timezone.utc).isoformat()
+    website = raw.get("website") or ""
+    return Comment(
+        id=int(raw["id"]),
+        author=(raw.get("author") or "").strip(),
+        website=website if website.startswith(("http://", "https://")) else "",
+        created=created,
+        html=sanitise(raw.get("text", "")),
+        replies=[to_comment(reply) for reply in raw.get("replies") or [] if reply.get("mode", 1) == 1],
+    )
+
+
+def fetch(base_url: str, uri: str, timeout: float) -> list[Comment]:
+    """The approved comments of one page (Isso's GET /?uri=...: no e-mail addresses, no pending comments)."""
+    url = f"{base_url}/?{urllib.parse.urlencode({'uri': uri, 'nested_limit': 50})}"
+    request = urllib.request.Request(url, headers={"Accept": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            data = json.loads(response.read().decode("utf-8"))
+    except urllib.error.HTTPError as error:
+        if error.code == 404:  # a page nobody has commented on yet
+            return []
+        raise IssoUnreachable(f"{url}: HTTP {error.code}") from None
+    except (urllib.error.URLError, OSError, ValueError) as error:
+        raise IssoUnreachable(f"{url}: {getattr(error, 'reason', error)}") from None
+    return [to_comment(raw) for raw in data.get("replies", []) if raw.get("mode", 1) == 1]
+
+
+def load_cache(path: Path) -> dict:
+    if not path.is_file():
+        return {}
+    raw = json.loads(path.read_text(encoding="utf-8"))
+    return {uri: [comment_from_dict(c) for c in comments] for uri, comments in raw.items()}
+
+
+def comment_from_dict(data: dict) -> Comment:
+    return Comment(**{**data, "replies": [comment_from_dict(r) for r in data.get("replies", [])]})
+
+
+def save_cache(path: Path, comments_by_uri: dict) -> None:
+    def as_dict(comment: Comment) -> dict:
+        return {**comment.__dict__, "replies": [as_dict(r) for r in comment.replies]}
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_suffix(".part")
+    partial.write_text(json.dumps({uri: [as_dict(c) for c in comments] for uri, comments in sorted(comments_by_uri.items())},
+                                  ensure_ascii=False, indent=1), encoding="utf-8")
+    partial.replace(path)

@@ -1,0 +1,69 @@
+"""Run a local Isso for development and tests: a generated configuration, SQLite in an ignored folder."""
+
+from __future__ import annotations
+
+import configparser
+import secrets
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+
+def write_config(folder: Path, site_origin: str, port: int, admin_password: str | None = None) -> Path:
+    """An Isso configuration with moderation on, for a site served at exactly site_origin."""
+    folder.mkdir(parents=True, exist_ok=True)
+    config = configparser.ConfigParser()
+    config["general"] = {
+        "dbpath": str(folder / "comments.db"),
+        "host": site_origin,  # scheme, host and port must match the page's origin exactly
+        "notify": "stdout",  # moderation links (activate, delete) are printed in the log
+        "max-age": "15m",
+        "gravatar": "false",
+    }
+    config["moderation"] = {"enabled": "true", "approve-if-email-previously-approved": "false",
+                            "purge-after": "30d"}
+    config["server"] = {"listen": f"http://127.0.0.1:{port}", "public-endpoint": f"http://127.0.0.1:{port}",
+                        "reload": "false", "trusted-proxies": ""}
+    config["guard"] = {"enabled": "true", "ratelimit": "10", "direct-reply": "3", "reply-to-self": "false",
+                       "require-author": "false", "require-email": "false"}
+    config["admin"] = {"enabled": "true", "password": admin_password or secrets.token_urlsafe(12)}
+    config["hash"] = {"salt": secrets.token_hex(12), "algorithm": "pbkdf2"}
+    path = folder / "isso.cfg"
+    with path.open("w", encoding="utf-8") as handle:
+        config.write(handle)
+    return path
+
+
+def isso_command() -> list[str]:
+    return [str(Path(sys.executable).parent / "isso")]
+
+
+def start(config_path: Path, log_path: Path) -> subprocess.Popen:
+    """Start Isso; its log (with the moderation links) goes to log_path."""
+    log = log_path.open("ab")
+    return subprocess.Popen([*isso_command(), "-c", str(config_path), "run"], stdout=log, stderr=subprocess.STDOUT)
+
+
+def wait_until_ready(url: str, process: subprocess.Popen, timeout: float = 20) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"Isso stopped at start (exit {process.returncode}); see its log")
+        try:
+            with urllib.request.urlopen(f"{url}/info", timeout=1):
+                return
+        except (urllib.error.URLError, OSError):
+            time.sleep(0.2)
+    raise RuntimeError(f"Isso did not answer at {url} within {timeout} s")
+
+
+def stop(process: subprocess.Popen) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()

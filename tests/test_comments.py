@@ -1,0 +1,82 @@
+"""Comment sections without a browser: sanitising, the offline cache, per-item switches, settings."""
+
+from __future__ import annotations
+
+import json
+import socket
+
+import pytest
+from conftest import parse, post
+from shop_fixtures import catalogue
+
+from comments import isso
+from comments.settings import CommentsConfigurationError
+
+
+def closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_comment_html_is_sanitised_again_on_our_side():
+    comment = isso.to_comment({"id": 3, "author": "A", "website": "javascript:alert(1)", "created": 1795338095,
+                               "text": '<p onclick="x()">Ciao <script>alert(1)</script><a href="javascript:x">y</a>'
+                                       '<a href="https://example.org">link</a><img src=x onerror=y></p>'})
+    assert "<script" not in comment.html and "onclick" not in comment.html and "<img" not in comment.html
+    assert "javascript:" not in comment.html
+    assert '<a href="https://example.org" rel="nofollow ugc noopener">link</a>' in comment.html
+    assert comment.website == "" and comment.created.startswith("2026-11-22T")
+
+
+def test_comments_are_rendered_from_the_cache_when_isso_is_down(build_site, tmp_path):
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    (cache / "comments-cache.json").write_text(json.dumps({"/blog/una-prova/": [
+        {"id": 7, "author": "Cliente di Modena", "website": "", "created": "2026-11-20T10:00:00+00:00",
+         "html": "<p>Utile, grazie.</p>", "replies": [
+             {"id": 8, "author": "Corde & Legni", "website": "", "created": "2026-11-20T11:00:00+00:00",
+              "html": "<p>Grazie a te!</p>", "replies": []}]}]}), encoding="utf-8")
+    url = f"http://127.0.0.1:{closed_port()}"
+    output = build_site({"posts/a.md": post()}, allowed=("Isso is unreachable",), CACHE_PATH=str(cache),
+                        COMMENTS_ISSO_URL=url, COMMENTS_ISSO_BUILD_URL=url)
+    thread = parse(output / "blog" / "una-prova" / "index.html").select_one("#isso-thread")
+    assert thread["data-isso-id"] == "/blog/una-prova/" and thread["data-title"] == "Una prova"
+    comments = thread.select(".comment")
+    assert [c["id"] for c in comments] == ["isso-7", "isso-8"]
+    assert comments[1].find_parent("li", class_="comment")["id"] == "isso-7"  # the reply is nested
+    assert thread.select_one(".comment-text").get_text(strip=True) == "Utile, grazie."
+
+
+def test_comments_can_be_turned_off_per_item_and_are_off_for_drafts(build_site):
+    output = build_site({**catalogue(), "posts/a.md": post(comments="no"),
+                         "posts/b.md": post(title="Bozza", slug="bozza", status="draft"),
+                         "posts/c.md": post(title="Aperto", slug="aperto")},
+                        SHOP_TODAY="2026-11-22", COMMENTS_ON_PRODUCTS=False)
+    assert parse(output / "blog" / "una-prova" / "index.html").find(id="comments") is None
+    assert parse(output / "bozze" / "bozza" / "index.html").find(id="comments") is None
+    assert parse(output / "blog" / "aperto" / "index.html").find(id="comments")
+    assert parse(output / "prodotti" / "basso" / "index.html").find(id="comments") is None
+
+
+def test_products_have_comments_when_enabled(build_site):
+    output = build_site(catalogue(), SHOP_TODAY="2026-11-22")
+    section = parse(output / "prodotti" / "basso" / "index.html").find(id="comments")
+    assert section.select_one("#isso-thread")["data-isso-id"] == "/prodotti/basso/"
+
+
+def test_no_provider_means_no_section_and_no_script(build_site):
+    output = build_site({"posts/a.md": post()}, COMMENTS_PROVIDER="none")
+    page = parse(output / "blog" / "una-prova" / "index.html")
+    assert page.find(id="comments") is None and page.find("script", src=True) is None
+
+
+@pytest.mark.parametrize("settings, message", [
+    ({"COMMENTS_PROVIDER": "facebook"}, "COMMENTS_PROVIDER"),
+    ({"COMMENTS_PROVIDER": "giscus", "COMMENTS_GISCUS": {"repo": "a/b"}}, "repo_id"),
+    ({"COMMENTS_PROVIDER": "disqus"}, "COMMENTS_DISQUS_SHORTNAME"),
+    ({"COMMENTS_ISSO_URL": "commenti.example"}, "COMMENTS_ISSO_URL"),
+])
+def test_comment_settings_are_validated_at_start(build_site, settings, message):
+    with pytest.raises(CommentsConfigurationError, match=message):
+        build_site({"posts/a.md": post()}, **settings)

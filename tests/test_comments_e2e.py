@@ -1,0 +1,176 @@
+"""Comments with real parts: Isso on 127.0.0.1, the built site served locally, headless Chromium driving it."""
+
+from __future__ import annotations
+
+import functools
+import re
+import socket
+import threading
+import time
+import urllib.request
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+from conftest import parse, post, run_build, write_content
+
+from comments import server as isso_server
+
+CHROMIUM = Path("/usr/bin/chromium")
+pytestmark = [pytest.mark.slow,
+              pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed")]
+BROWSER_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                "--disable-sync", "--no-first-run", "--disable-quic"]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class QuietHandler(SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def site(tmp_path):
+    """The built site's folder, served on 127.0.0.1 for the browser."""
+    output = tmp_path / "output"
+    output.mkdir()
+    port = free_port()
+    httpd = ThreadingHTTPServer(("127.0.0.1", port), functools.partial(QuietHandler, directory=str(output)))
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield output, f"http://127.0.0.1:{port}"
+    httpd.shutdown()
+    httpd.server_close()
+
+
+@pytest.fixture
+def isso(tmp_path, site):
+    _, origin = site
+    port = free_port()
+    config = isso_server.write_config(tmp_path / "isso", origin, port)
+    log = tmp_path / "isso" / "isso.log"
+    process = isso_server.start(config, log)
+    url = f"http://127.0.0.1:{port}"
+    isso_server.wait_until_ready(url, process)
+    yield url, log, process
+    if process.poll() is None:
+        isso_server.stop(process)
+
+
+@pytest.fixture
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=BROWSER_ARGS)
+        yield chromium
+        chromium.close()
+
+
+CONTENT = {"posts/a.md": post(title="Una guida da commentare", slug="guida", body="Un paragrafo della guida.\n\n" * 80)}
+
+
+def test_visitor_comments_moderator_approves_and_the_comment_is_in_the_static_html(tmp_path, site, isso, browser):
+    started = time.monotonic()
+    output, origin = site
+    isso_url, isso_log, isso_process = isso
+    content = tmp_path / "content"
+    write_content(content, CONTENT)
+    settings = {"COMMENTS_ISSO_URL": isso_url, "COMMENTS_ISSO_BUILD_URL": isso_url, "CACHE_PATH": str(tmp_path / "cache")}
+    run_build(content, output, **settings)
+
+    page = browser.new_page()
+    requests = []
+    page.on("request", lambda request: requests.append(request.url))
+    page.goto(f"{origin}/blog/guida/")
+    assert page.locator("#isso-thread .static-comments").count() == 1  # before the section is in view
+    page.locator("#comments").scroll_into_view_if_needed()
+    page.wait_for_selector("textarea.isso-textarea", timeout=15000)
+    page.fill("textarea.isso-textarea", "Ho seguito la guida: la chitarra suona benissimo.")
+    page.fill("input[name=author]", "Lettore di prova")
+    with page.expect_response(lambda response: "/new?" in response.url) as posted:
+        page.click(".isso-postbox input[type=submit]")
+    assert posted.value.status == 202  # accepted, waiting for moderation
+    assert {urlparse(url).hostname for url in requests} == {"127.0.0.1"}, "no third party, ever"
+
+    # Moderation: the link Isso prints for the new comment, used as a moderator would.
+    activate = None
+    for _ in range(50):
+        found = re.findall(r"Activate comment: (\S+)", isso_log.read_text(encoding="utf-8"))
+        if found:
+            activate = found[-1]
+            break
+        time.sleep(0.1)
+    assert activate, "Isso printed no moderation link"
+    with urllib.request.urlopen(urllib.request.Request(activate, method="POST")) as response:
+        assert b"activated" in response.read()
+
+    run_build(content, output, **settings)
+    static = parse(output / "blog" / "guida" / "index.html").select_one("#isso-thread")
+    assert static["data-isso-id"] == "/blog/guida/"
+    comment = static.select_one(".comment")
+    assert "Lettore di prova" in comment.select_one(".comment-meta").get_text()
+    assert comment.select_one(".comment-text").get_text(strip=True) == "Ho seguito la guida: la chitarra suona benissimo."
+
+    # The live widget takes over from the static copy, with the same comment.
+    page.goto(f"{origin}/blog/guida/")
+    page.locator("#comments").scroll_into_view_if_needed()
+    live = page.wait_for_selector("#isso-thread .isso-comment[id^=isso-] .isso-text", timeout=15000)
+    assert page.locator(".static-comments").count() == 0
+    assert "suona benissimo" in live.inner_text()
+
+    # Isso down: the rebuild keeps the published comment and says why.
+    isso_server.stop(isso_process)
+    run_build(content, output, allowed=("Isso is unreachable",), **settings)
+    kept = parse(output / "blog" / "guida" / "index.html").select_one("#isso-thread .comment-text")
+    assert kept and "suona benissimo" in kept.get_text()
+    assert any("Isso is unreachable" in message for message in run_build.last_messages)
+    print(f"comment e2e took {time.monotonic() - started:.1f} s")
+
+
+GISCUS = {"repo": "shop/comments", "repo_id": "R_1", "category": "Comments", "category_id": "DIC_1"}
+
+
+@pytest.mark.parametrize("provider, settings, third_party", [
+    ("giscus", {"COMMENTS_GISCUS": GISCUS}, "giscus.app"),
+    ("disqus", {"COMMENTS_DISQUS_SHORTNAME": "cordeelegni"}, "cordeelegni.disqus.com"),
+])
+def test_third_party_comments_load_nothing_before_consent(tmp_path, site, browser, provider, settings, third_party):
+    output, origin = site
+    content = tmp_path / "content"
+    write_content(content, CONTENT)
+    run_build(content, output, COMMENTS_PROVIDER=provider, **settings)
+    page = browser.new_page()
+    outside = []
+
+    def guard(route):
+        # Nothing may leave this machine: record third-party requests, then refuse them.
+        if urlparse(route.request.url).hostname != "127.0.0.1":
+            outside.append(route.request.url)
+            route.abort()
+        else:
+            route.continue_()
+
+    page.route("**/*", guard)
+    page.goto(f"{origin}/blog/guida/")
+    page.locator("#comments").scroll_into_view_if_needed()
+    page.wait_for_timeout(800)
+    assert outside == [], f"requests before consent: {outside}"
+    notice = page.locator(".consent")
+    assert provider.capitalize()[:3].lower() in notice.inner_text().lower()
+    page.check("[data-consent-remember]")
+    with page.expect_request(lambda request: third_party in request.url):
+        page.click("[data-consent-show]")
+    assert any(third_party in url for url in outside)
+    # The choice is remembered in localStorage (no cookie): the next visit loads the provider at once.
+    assert page.evaluate(f"localStorage.getItem('vetrina-consent-{provider}')") == "yes"
+    assert page.context.cookies() == []
+    outside.clear()
+    with page.expect_request(lambda request: third_party in request.url):
+        page.reload()

@@ -1,0 +1,83 @@
+// Comments load only when needed. Isso (first-party) loads when the comment section comes into view and
+// replaces the comments rendered at build time. A third-party provider (giscus, Disqus) loads nothing
+// until the visitor presses "Show the comments"; the choice may be remembered in localStorage, never a cookie.
+(function () {
+  "use strict";
+  var section = document.getElementById("comments");
+  if (!section) { return; }
+  var provider = section.getAttribute("data-provider");
+
+  function addScript(src, attributes) {
+    var script = document.createElement("script");
+    script.src = src;
+    script.async = true;
+    Object.keys(attributes || {}).forEach(function (name) { script.setAttribute(name, attributes[name]); });
+    document.body.appendChild(script);
+  }
+
+  function loadIsso() {
+    var base = section.getAttribute("data-isso-url");
+    var rendered = section.querySelector(".static-comments");
+    if (rendered) { rendered.remove(); }
+    addScript(base + "js/embed.min.js", {
+      "data-isso": base,
+      "data-isso-lang": section.getAttribute("data-isso-lang"),
+      "data-isso-css": "true",
+      "data-isso-vote": "false",
+      "data-isso-reply-notifications-default-enabled": "false"
+    });
+  }
+
+  function whenVisible(callback) {
+    if (!("IntersectionObserver" in window)) { callback(); return; }
+    var observer = new IntersectionObserver(function (entries) {
+      if (entries.some(function (entry) { return entry.isIntersecting; })) {
+        observer.disconnect();
+        callback();
+      }
+    }, { rootMargin: "200px" });
+    observer.observe(section);
+  }
+
+  function loadThirdParty() {
+    var consent = section.querySelector(".consent");
+    if (consent) { consent.hidden = true; }
+    if (provider === "giscus") {
+      var box = section.querySelector("[data-giscus]");
+      var attributes = {"data-reactions-enabled": "0", "data-emit-metadata": "0", "data-theme": "preferred_color_scheme",
+                        "crossorigin": "anonymous"};
+      Array.prototype.forEach.call(box.attributes, function (attribute) {
+        if (attribute.name.indexOf("data-") === 0 && attribute.name !== "data-giscus") {
+          attributes[attribute.name] = attribute.value;
+        }
+      });
+      addScript("https://giscus.app/client.js", attributes);
+    } else if (provider === "disqus") {
+      var thread = document.getElementById("disqus_thread");
+      window.disqus_config = function () {
+        this.page.url = thread.getAttribute("data-disqus-url");
+        this.page.identifier = thread.getAttribute("data-disqus-identifier");
+      };
+      addScript("https://" + thread.getAttribute("data-disqus-shortname") + ".disqus.com/embed.js", {});
+    }
+  }
+
+  if (provider === "isso") {
+    whenVisible(loadIsso);
+    return;
+  }
+  var key = "vetrina-consent-" + provider;
+  var remembered = false;
+  try { remembered = window.localStorage.getItem(key) === "yes"; } catch (error) { remembered = false; }
+  if (remembered) { loadThirdParty(); return; }
+  var show = section.querySelector("[data-consent-show]");
+  if (show) {
+    show.addEventListener("click", function () {
+      var remember = section.querySelector("[data-consent-remember]");
+      if (remember && remember.checked) {
+        try { window.localStorage.setItem(key, "yes"); } catch (error) { /* private mode: ask again next time */ }
+      }
+      loadThirdParty();
+    });
+  }
+})();
