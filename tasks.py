@@ -7,6 +7,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -91,6 +92,8 @@ def serve(c, port=8000, comments=True):
     from livereload import Server
 
     isso = start_isso(int(port)) if comments else None
+    # Stopped by a signal or by Ctrl+C, the dev server always stops Isso too.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
         build(c)
         server = Server()
