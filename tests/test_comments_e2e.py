@@ -174,3 +174,28 @@ def test_third_party_comments_load_nothing_before_consent(tmp_path, site, browse
     outside.clear()
     with page.expect_request(lambda request: third_party in request.url):
         page.reload()
+
+
+def test_demo_pages_make_no_third_party_request(site, isso, browser):
+    from conftest import ROOT
+
+    output, origin = site
+    isso_url, _, _ = isso
+    run_build(ROOT / "content", output, COMMENTS_ISSO_URL=isso_url, COMMENTS_ISSO_BUILD_URL=isso_url)
+    page = browser.new_page()
+    hosts = set()
+
+    def guard(route):
+        hosts.add(urlparse(route.request.url).hostname)
+        if urlparse(route.request.url).hostname == "127.0.0.1":
+            route.continue_()
+        else:
+            route.abort()
+
+    page.route("**/*", guard)
+    for path in ("/", "/blog/comprare-chitarra-usata/", "/prodotti/chitarra-elettrica-squier-stratocaster/",
+                 "/prodotti/", "/chi-siamo/"):
+        page.goto(origin + path)
+        page.mouse.wheel(0, 20000)  # scroll to the end: comments and lazy images load
+        page.wait_for_timeout(600)
+    assert hosts == {"127.0.0.1"}
