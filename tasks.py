@@ -296,6 +296,96 @@ def newsletter(c, send=False, build=True):
         print(f"  {path.relative_to(ROOT)}")
 
 
+VANILLA_SETTINGS = """\
+AUTHOR = "Redazione"
+SITENAME = "Vanilla Pelican"
+SITEURL = ""
+PATH = {content!r}
+ARTICLE_PATHS = ["posts"]
+PAGE_PATHS = ["pages"]
+STATIC_PATHS = ["images"]
+TIMEZONE = "Europe/Rome"
+DEFAULT_LANG = "it"
+FEED_ALL_ATOM = None
+CATEGORY_FEED_ATOM = None
+TRANSLATION_FEED_ATOM = None
+AUTHOR_FEED_ATOM = None
+AUTHOR_FEED_RSS = None
+DEFAULT_PAGINATION = 6
+"""
+
+
+def vanilla_settings(folder: Path) -> Path:
+    """Pelican's own defaults (notmyidea theme, no plugins) on the same posts, pages and images."""
+    path = folder / "vanilla.py"
+    path.write_text(VANILLA_SETTINGS.format(content=str(CONTENT)), encoding="utf-8")
+    return path
+
+
+def timed_build(settings: Path, output: Path) -> float:
+    import time
+
+    shutil.rmtree(output, ignore_errors=True)
+    started = time.perf_counter()
+    command = [sys.executable, "-m", "pelican", str(CONTENT), "-s", str(settings), "-o", str(output), "-q"]
+    subprocess.run(command, cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+    return time.perf_counter() - started
+
+
+@task(help={"runs": "builds of each kind (default 5); the median is reported"})
+def bench(c, runs=5):
+    """Build time of the demo against vanilla Pelican on the same content, as a ratio (no absolute claims)."""
+    import statistics
+
+    with tempfile.TemporaryDirectory() as folder:
+        folder = Path(folder)
+        vanilla = vanilla_settings(folder)
+        timed_build(DEV_SETTINGS, folder / "warm")  # fills the image cache, as a second build finds it
+        ours = [timed_build(DEV_SETTINGS, folder / "vetrina") for _ in range(int(runs))]
+        theirs = [timed_build(vanilla, folder / "vanilla") for _ in range(int(runs))]
+    median_ours, median_theirs = statistics.median(ours), statistics.median(theirs)
+    print(f"vanilla Pelican: median {median_theirs:.2f} s over {runs} builds (posts and pages only)")
+    print(f"Vetrina:         median {median_ours:.2f} s over {runs} builds (+ products, feeds, sitemap, JSON-LD, images)")
+    print(f"ratio Vetrina / vanilla: {median_ours / median_theirs:.2f}")
+
+
+def page_weights(output: Path) -> list[int]:
+    """Gzip size of each HTML page plus the same-site CSS and JS it loads (each file counted once per page)."""
+    import gzip
+
+    from bs4 import BeautifulSoup
+
+    weights = []
+    for page in sorted(output.rglob("*.html")):
+        html = page.read_bytes()
+        soup = BeautifulSoup(html, "html.parser")
+        assets = {tag.get("href") for tag in soup.find_all("link", rel="stylesheet")}
+        assets |= {tag.get("src") for tag in soup.find_all("script", src=True)}
+        total = len(gzip.compress(html, 6))
+        for asset in filter(None, assets):
+            path = output / asset.split("?")[0].lstrip("/")
+            if path.is_file():
+                total += len(gzip.compress(path.read_bytes(), 6))
+        weights.append(total)
+    return weights
+
+
+@task
+def audit(c):
+    """Page weight of the demo (gzip HTML + CSS + JS per page) against vanilla Pelican, as ratios."""
+    import statistics
+
+    with tempfile.TemporaryDirectory() as folder:
+        folder = Path(folder)
+        timed_build(DEV_SETTINGS, folder / "vetrina")
+        timed_build(vanilla_settings(folder), folder / "vanilla")
+        ours, theirs = page_weights(folder / "vetrina"), page_weights(folder / "vanilla")
+    for name, weights in (("vanilla Pelican", theirs), ("Vetrina", ours)):
+        print(f"{name}: {len(weights)} pages, median {statistics.median(weights) / 1024:.1f} kB, "
+              f"heaviest {max(weights) / 1024:.1f} kB (gzip HTML+CSS+JS, images apart)")
+    print(f"ratio of medians Vetrina / vanilla: {statistics.median(ours) / statistics.median(theirs):.2f}")
+
+
 @task(help={"args": "extra pytest arguments, e.g. '-k feeds -x'"})
 def test(c, args=""):
     """Run the test suite."""
