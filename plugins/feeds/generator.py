@@ -122,23 +122,21 @@ class FeedsGenerator(Generator):
         articles = list(self.context.get("articles", []))
         site = self.settings["SITENAME"]
         self.write_posts(articles[: self.config.max_items], site)
-        for category, posts in self.context.get("categories", []):
-            feed = self.new_feed(f"categoria/{category.slug}.xml", f"{site} – {category.name}",
-                                 self.settings.get("SITE_DESCRIPTION", ""), category.url)
-            for article in posts[: self.config.max_items]:
-                self.add_post(feed, article)
-            self.write_rss(feed, f"categoria/{category.slug}.xml")
-        for tag, posts in self.context.get("tags", []):
-            feed = self.new_feed(f"tag/{tag.slug}.xml", f"{site} – {tag.name}",
-                                 self.settings.get("SITE_DESCRIPTION", ""), tag.url)
-            for article in posts[: self.config.max_items]:
-                self.add_post(feed, article)
-            self.write_rss(feed, f"tag/{tag.slug}.xml")
+        for folder, key in (("categoria", "categories"), ("tag", "tags")):
+            for term, posts in self.context.get(key, []):
+                self.write_segment(f"{folder}/{term.slug}.xml", f"{site} – {term.name}", term.url, posts)
         shop = self.context.get("shop")
         if shop is not None:
             self.write_products(shop)
             self.write_merchant(shop)
         self.write_newsletter(articles, shop)
+
+    def write_segment(self, name: str, title: str, page_url: str, posts) -> None:
+        """One category's or tag's posts: a newsletter segment."""
+        feed = self.new_feed(name, title, self.settings.get("SITE_DESCRIPTION", ""), page_url)
+        for article in posts[: self.config.max_items]:
+            self.add_post(feed, article)
+        self.write_rss(feed, name)
 
     def write_rss(self, feed: FeedGenerator, name: str) -> None:
         target = Path(self.output_path) / self.feed_path(name)

@@ -93,6 +93,16 @@ class ProductsGenerator(Generator):
             return None
         return fields, self._markdown(body), source
 
+    def _published_files(self, paths):
+        """(fields, html body, source path) of every readable front-matter file in paths that is not a draft."""
+        for path in self.get_files(paths, extensions=("md", "markdown")):
+            read = self._read(path)
+            if read is None:
+                continue
+            if str(read[0].get("status", "published")).lower() == "draft":
+                continue
+            yield read
+
     def _image_exists(self, src: str) -> bool:
         return (Path(self.path) / src).is_file()
 
@@ -109,13 +119,7 @@ class ProductsGenerator(Generator):
 
     def read_products(self):
         pages = {}
-        for path in self.get_files(self.config.product_paths, extensions=("md", "markdown")):
-            read = self._read(path)
-            if read is None:
-                continue
-            fields, html, source = read
-            if str(fields.get("status", "published")).lower() == "draft":
-                continue
+        for fields, html, source in self._published_files(self.config.product_paths):
             try:
                 model = parse.product(fields, default_currency=self.config.currency, today=self.config.today,
                                       image_exists=self._image_exists,
@@ -198,13 +202,7 @@ class ProductsGenerator(Generator):
 
     def read_reviews(self):
         """Attach each review file to its product; the newest first."""
-        for path in self.get_files(self.config.review_paths, extensions=("md", "markdown")):
-            read = self._read(path)
-            if read is None:
-                continue
-            fields, html, source = read
-            if str(fields.get("status", "published")).lower() == "draft":
-                continue
+        for fields, html, source in self._published_files(self.config.review_paths):
             try:
                 item = parse.review(fields, html, BeautifulSoup(html, "html.parser").get_text(" ").strip(), source)
             except ProductError as error:
@@ -220,11 +218,7 @@ class ProductsGenerator(Generator):
             page.average_rating = average_rating(page.reviews)
 
     def read_lists(self):
-        for path in self.get_files(self.config.list_paths, extensions=("md", "markdown")):
-            read = self._read(path)
-            if read is None:
-                continue
-            fields, html, source = read
+        for fields, html, source in self._published_files(self.config.list_paths):
             try:
                 query = self._list_query(fields)
             except ProductError as error:
