@@ -7,6 +7,8 @@ from pathlib import Path
 
 from pelican import signals
 
+from core.rendering import apply_defaults
+
 from . import isso
 from .settings import DEFAULTS, CommentsSettings
 
@@ -22,8 +24,7 @@ notice.parent = logging.getLogger()
 
 
 def configure(pelican):
-    for key, value in DEFAULTS.items():
-        pelican.settings.setdefault(key, value)
+    apply_defaults(pelican.settings, DEFAULTS)
     pelican.settings["COMMENTS_CONFIG"] = CommentsSettings.from_settings(pelican.settings)
 
 

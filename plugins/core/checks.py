@@ -11,6 +11,8 @@ from urllib.parse import unquote, urljoin, urlparse
 
 from bs4 import BeautifulSoup
 
+from .rendering import clean_path
+
 LINK_ATTRIBUTES = (("a", "href"), ("link", "href"), ("img", "src"), ("script", "src"), ("source", "src"))
 
 
@@ -20,10 +22,7 @@ def html_files(output: Path) -> list[Path]:
 
 def page_url(output: Path, file: Path) -> str:
     """The root-relative URL a file is served at ("/blog/x/" for blog/x/index.html)."""
-    relative = file.relative_to(output).as_posix()
-    if relative == "index.html" or relative.endswith("/index.html"):
-        relative = relative[: -len("index.html")]
-    return "/" + relative
+    return "/" + clean_path(file.relative_to(output).as_posix())
 
 
 def resolve(output: Path, url_path: str) -> Path | None:

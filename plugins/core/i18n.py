@@ -12,6 +12,8 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from jinja2 import pass_context
 
+from .rendering import rendered_item
+
 
 def load_catalogs(translations_dir: Path, languages) -> dict[str, gettext.NullTranslations]:
     """Compile each language's messages.po in memory; a language without one falls back to the msgids."""
@@ -32,12 +34,7 @@ def load_catalogs(translations_dir: Path, languages) -> dict[str, gettext.NullTr
 
 def page_lang(context, default_lang: str) -> str:
     """The language of the page being rendered: its article's, page's or product's, else the site's."""
-    for key in ("article", "page", "product"):
-        item = context.get(key)
-        lang = getattr(item, "lang", None)
-        if lang:
-            return lang
-    return default_lang
+    return getattr(rendered_item(context), "lang", None) or default_lang
 
 
 def make_callables(catalogs: dict, default_lang: str):

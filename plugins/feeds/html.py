@@ -31,6 +31,3 @@ def email_safe(html: str, base_url: str) -> str:
             tag[attribute] = urljoin(base_url, tag[attribute])
     return str(soup)
 
-
-def plain(html: str) -> str:
-    return " ".join(BeautifulSoup(html or "", "html.parser").get_text(" ").split())

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from pelican import signals
 
+from core.rendering import apply_defaults
+
 from .generator import FeedsGenerator
 from .settings import DEFAULTS, FeedsSettings
 
 
 def configure(pelican):
-    for key, value in DEFAULTS.items():
-        pelican.settings.setdefault(key, value)
+    apply_defaults(pelican.settings, DEFAULTS)
     pelican.settings["FEEDS_CONFIG"] = FeedsSettings.from_settings(pelican.settings)
 
 

@@ -6,6 +6,8 @@ from decimal import Decimal
 
 from markupsafe import Markup
 
+from core.rendering import clean_path, listing_page, rendered_item
+
 from . import schema
 
 VARIANT_OPTIONS = {
@@ -17,10 +19,8 @@ VARIANT_OPTIONS = {
 
 
 def page_url(context) -> str:
-    path = context.get("output_file", "")
-    if path == "index.html" or path.endswith("/index.html"):
-        path = path[: -len("index.html")]
-    return f"{context['SITEURL']}/{path}"
+    """The URL of the page being rendered (its canonical URL in production)."""
+    return f"{context['SITEURL']}/{clean_path(context.get('output_file', ''))}"
 
 
 def absolute(context, url: str) -> str:
@@ -63,16 +63,14 @@ def product_shipping(context, page):
 
 
 def listed_urls(context) -> list[str] | None:
-    for key, value in context.items():
-        if key.endswith("_page") and hasattr(value, "object_list") and hasattr(value, "paginator"):
-            return [absolute(context, item.url) for item in value.object_list]
-    return None
+    listing = listing_page(context)
+    return [absolute(context, item.url) for item in listing.object_list] if listing is not None else None
 
 
 def build(context, trail, site: schema.Site, config, page_title: str = "", page_description: str = "") -> dict:
     url = page_url(context)
     article, page, product = context.get("article"), context.get("page"), context.get("product")
-    item = article or page or product
+    item = rendered_item(context)
     lang = getattr(item, "lang", None) or context.get("DEFAULT_LANG")
     returns, shipping = shop_policies(site, context)
     nodes = [schema.organization(site, returns, shipping), schema.website(site)]

@@ -14,6 +14,7 @@ from markupsafe import Markup
 from pelican import signals
 
 from core.images import image_size
+from core.rendering import apply_defaults, listing_page, rendered_item
 
 from . import graph, robots, schema, sitemap, validate
 from .settings import DEFAULTS, SeoSettings
@@ -26,8 +27,7 @@ RECOMMENDED_KEY = "SEO_MISSING_RECOMMENDED"
 
 def configure(pelican):
     settings = pelican.settings
-    for key, value in DEFAULTS.items():
-        settings.setdefault(key, value)
+    apply_defaults(settings, DEFAULTS)
     config = SeoSettings.from_settings(settings)
     settings["SEO_CONFIG"] = config
     settings["SEO_SITE"] = site_identity(settings, config)
@@ -76,15 +76,11 @@ def add_globals(generator):
 
 
 def report(context, findings: validate.Findings):
-    item = _item(context)
+    item = rendered_item(context)
     source = getattr(item, "source_path", None) or context.get("output_file")
     for error in findings.errors:
         logger.error("%s: structured data: %s", source, error)
     context[RECOMMENDED_KEY].update(findings.recommended)
-
-
-def _item(context):
-    return context.get("article") or context.get("page") or context.get("product")
 
 
 def _changed(item) -> dt.datetime:
@@ -107,13 +103,6 @@ def _images(item, site_url) -> tuple[str, ...]:
     return tuple(f"{site_url}/{src}" for src in sources)
 
 
-def _listed_items(context) -> list:
-    for key, value in context.items():
-        if key.endswith("_page") and hasattr(value, "object_list"):
-            return list(value.object_list)
-    return []
-
-
 def record_page(path, context):
     """Remember every indexable HTML page as it is written."""
     entries = context.get(SITEMAP_KEY)
@@ -122,13 +111,13 @@ def record_page(path, context):
     if robots.directive(context, context["SEO_CONFIG"]) is not None:
         return
     site_url = context["SITEURL"]
-    relative = Path(path).relative_to(context["OUTPUT_PATH"]).as_posix()
-    loc = f"{site_url}/{relative[: -len('index.html')] if relative.endswith('index.html') else relative}"
-    item = _item(context)
+    loc = graph.page_url(context)
+    item = rendered_item(context)
     if item is not None:
         entries.append(sitemap.Entry(loc, _changed(item), _images(item, site_url)))
         return
-    listed = [_changed(i) for i in _listed_items(context) if getattr(i, "source_path", None)]
+    listing = listing_page(context)
+    listed = [_changed(i) for i in (listing.object_list if listing else []) if getattr(i, "source_path", None)]
     entries.append(sitemap.Entry(loc, max(listed) if listed else None))
 
 

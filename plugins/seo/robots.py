@@ -2,23 +2,23 @@
 
 from __future__ import annotations
 
+from core.rendering import listing_page, rendered_item
+
 NOINDEX_FOLLOW = "noindex,follow"
 NOINDEX = "noindex"
 
 
 def listing_number(context) -> int:
     """The page number of a paginated listing (1 when the page is not one)."""
-    for key, value in context.items():
-        if key.endswith("_page") and hasattr(value, "number") and hasattr(value, "paginator"):
-            return value.number
-    return 1
+    listing = listing_page(context)
+    return listing.number if listing is not None else 1
 
 
 def directive(context, config) -> str | None:
     """The robots directive for the page being rendered, or None when it may be indexed."""
     if context.get("output_file") == "404.html":
         return NOINDEX
-    item = context.get("article") or context.get("page") or context.get("product")
+    item = rendered_item(context)
     if item is not None and getattr(item, "status", "published") != "published":
         return NOINDEX
     if config.noindex_tags and context.get("tag") is not None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pelican import signals
 
 from core.i18n import page_lang
+from core.rendering import apply_defaults
 
 from . import links, money
 from .embeds import ProductEmbedExtension
@@ -15,8 +16,7 @@ from .settings import DEFAULTS, ShopSettings
 def configure(pelican):
     """Validate the shop settings once; teach Markdown the product-card syntax; paginate shop listings."""
     settings = pelican.settings
-    for key, value in DEFAULTS.items():
-        settings.setdefault(key, value)
+    apply_defaults(settings, DEFAULTS)
     config = ShopSettings.from_settings(settings)
     settings["SHOP_CONFIG"] = config
     extensions = settings["MARKDOWN"].setdefault("extensions", [])

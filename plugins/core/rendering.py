@@ -1,0 +1,35 @@
+"""What a template is rendering, read from its Jinja context: one answer for every plugin that asks."""
+
+from __future__ import annotations
+
+ITEM_KEYS = ("article", "page", "product")
+
+
+def rendered_item(context):
+    """The post, page or product the page shows, or None on listings and other direct templates."""
+    for key in ITEM_KEYS:
+        item = context.get(key)
+        if item is not None:
+            return item
+    return None
+
+
+def listing_page(context):
+    """The current page of a paginated listing (Pelican's articles_page, the shop's products_page...), or None."""
+    for key, value in context.items():
+        if key.endswith("_page") and hasattr(value, "object_list") and hasattr(value, "paginator"):
+            return value
+    return None
+
+
+def clean_path(relative: str) -> str:
+    """The URL path of an output file: "blog/x/index.html" is served as "blog/x/"."""
+    if relative == "index.html" or relative.endswith("/index.html"):
+        return relative[: -len("index.html")]
+    return relative
+
+
+def apply_defaults(settings: dict, defaults: dict) -> None:
+    """Fill a plugin's settings the site does not set, before they are validated."""
+    for key, value in defaults.items():
+        settings.setdefault(key, value)
