@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from decimal import Decimal
 
 import pytest
@@ -11,7 +10,6 @@ from conftest import BuildFailed, jsonld, nodes, parse, post, scripts
 from shop_fixtures import PNG, catalogue, product_file
 
 from shop.money import format_money
-from shop.settings import ShopConfigurationError
 
 TODAY = "2026-11-22"
 

@@ -7,10 +7,8 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-import re
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
-from typing import Callable
+from decimal import Decimal
 
 from babel.core import get_global
 from babel.numbers import get_territory_currencies
