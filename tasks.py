@@ -395,8 +395,17 @@ def test(c, args=""):
 @task
 def i18n(c):
     """Extract the theme's UI strings and update the it/en catalogues (compiled at build time)."""
-    pot = ROOT / "theme" / "translations" / "messages.pot"
-    c.run(f"{PYBABEL} extract -F babel.cfg -o {pot} "
-          f"--no-location --sort-output --project=Vetrina .")
-    c.run(f"{PYBABEL} update -i {pot} -d {ROOT / 'theme' / 'translations'} "
-          f"--no-fuzzy-matching")
+    translations = ROOT / "theme" / "translations"
+    pot = translations / "messages.pot"
+    c.run(f"{PYBABEL} extract -F babel.cfg -o {pot} --width 100 --no-location --sort-output "
+          f"--project=Vetrina --copyright-holder='Vetrina contributors' .")
+    c.run(f"{PYBABEL} update -i {pot} -d {translations} --width 100 --no-fuzzy-matching")
+    for catalog in [pot, *translations.glob("*/LC_MESSAGES/messages.po")]:
+        drop_placeholder_headers(catalog)
+
+
+def drop_placeholder_headers(path: Path) -> None:
+    """Babel writes placeholder names and addresses into catalogue headers; the project keeps none."""
+    placeholders = ("FIRST AUTHOR", "EMAIL@ADDRESS", "FULL NAME", "LL@li.org")
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    path.write_text("".join(line for line in lines if not any(p in line for p in placeholders)), encoding="utf-8")
