@@ -32,10 +32,7 @@ class SiteSettings:
 
     languages: tuple[str, ...]
     default_lang: str
-    description: str
     description_length: int
-    business_name: str
-    vat_id: str
 
     @classmethod
     def from_settings(cls, settings: dict) -> "SiteSettings":
@@ -54,14 +51,7 @@ class SiteSettings:
         vat_id = get("BUSINESS_VAT_ID")
         if vat_id and not vat_id_is_valid(vat_id):
             raise SiteConfigurationError(f"BUSINESS_VAT_ID {vat_id!r} is not a valid VAT number")
-        return cls(
-            languages=languages,
-            default_lang=default_lang,
-            description=get("SITE_DESCRIPTION"),
-            description_length=length,
-            business_name=get("BUSINESS_NAME") or settings.get("SITENAME", ""),
-            vat_id=vat_id,
-        )
+        return cls(languages=languages, default_lang=default_lang, description_length=length)
 
 
 def vat_id_is_valid(vat_id: str) -> bool:
