@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import os
+from decimal import Decimal
+
 import pytest
 from conftest import ROOT, parse, post, run_build, write_content
 from shop_fixtures import PNG
@@ -9,6 +13,10 @@ from invoke import Context
 from invoke.exceptions import Exit
 
 import tasks
+from core.build import build_site, remove_stale_staging
+from core.scaffold import ScaffoldError
+from shop import frontmatter, parse as shop_parse
+from shop import scaffold as shop_scaffold
 
 
 @pytest.fixture
@@ -63,8 +71,71 @@ def test_failed_build_keeps_the_last_good_output(tmp_path):
     content = tmp_path / "content"
     write_content(content, {"posts/a.md": post(title="Versione buona")})
     output = tmp_path / "site"
-    assert tasks.build_site(ROOT / "pelicanconf.py", output, content)
+    (tmp_path / ".site-building-left-by-a-killed-build").mkdir()
+    assert build_site(ROOT, ROOT / "pelicanconf.py", output, content)
     write_content(content, {"posts/a.md": post(title="Versione rotta", image="images/manca.jpg", image_alt="x")})
-    assert not tasks.build_site(ROOT / "pelicanconf.py", output, content)
+    assert not build_site(ROOT, ROOT / "pelicanconf.py", output, content)
     assert parse(output / "blog" / "una-prova" / "index.html").h1.get_text() == "Versione buona"
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".site-")] == []
+
+
+def test_only_staging_folders_of_builds_that_stopped_are_removed(tmp_path):
+    output = tmp_path / "site"
+    stale = [tmp_path / ".site-building-abc123", tmp_path / ".site-building-999999999-abc123"]
+    running = tmp_path / f".site-building-{os.getpid()}-abc123"
+    other = tmp_path / ".other-building-abc123"
+    for folder in (*stale, running, other):
+        folder.mkdir()
+    assert sorted(remove_stale_staging(output)) == sorted(stale)
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([running.name, other.name])
+
+
+SWISS_SHOP = {"SHOP_CURRENCY": "CHF", "SHOP_SHIPPING_CLASSES": {"standard": {"rate": "8.50", "transit_days": [1, 2]}},
+              "BUSINESS_EMAIL": "ciao@negozio.example"}
+
+
+def parsed(text: str, settings: dict, **fields):
+    shop = shop_scaffold.shop_settings(settings)
+    values, _ = frontmatter.split(text)
+    values.update(fields)
+    return shop_parse.product(values, default_currency=shop.currency, today=dt.date(2026, 11, 1),
+                              image_exists=lambda src: True, shipping_classes=shop.shipping_classes,
+                              default_shipping_class=shop.default_shipping_class)
+
+
+def test_scaffolded_product_fits_the_shop_it_is_written_for():
+    text = shop_scaffold.product_file("Metronomo: \"Wittner\" 1", "35.00", SWISS_SHOP)
+    product = parsed(text, SWISS_SHOP)
+    assert product.title == 'Metronomo: "Wittner" 1'
+    assert (product.offer.price, product.offer.currency) == (Decimal("35.00"), "CHF")
+    assert product.shipping_class == "standard"
+    assert "currency: CHF\n" in text and "strumenti" not in text
+    assert "# one of SHOP_SHIPPING_CLASSES: standard\n" in text
+
+
+def test_scaffolded_product_at_zero_is_a_placeholder_the_build_refuses_once_published():
+    text = shop_scaffold.product_file("Leggio", "0.00", SWISS_SHOP, categories=["Accessori", "Corde"])
+    assert 'price: "0.00"' in text and "write the price before publishing" in text
+    assert "category: Prodotti" in text and "Accessori, Corde" in text
+    assert frontmatter.split(text)[0]["category"] == "Prodotti"
+    assert parsed(text, SWISS_SHOP, price="12.00").offer.currency == "CHF"
+    with pytest.raises(ValueError, match="price"):
+        parsed(text, SWISS_SHOP)
+
+
+def test_scaffolded_product_names_yaml_would_misread_stay_text():
+    text = shop_scaffold.product_file("Null", "10.00", SWISS_SHOP)
+    product = parsed(text, SWISS_SHOP)
+    assert (product.slug, product.sku) == ("null", "NULL")
+    with pytest.raises(ScaffoldError, match="SHOP_DEFAULT_SHIPPING_CLASS"):
+        shop_scaffold.product_file("Leggio", "10.00", {**SWISS_SHOP, "SHOP_DEFAULT_SHIPPING_CLASS": "strumenti"})
+
+
+def test_the_categories_offered_are_those_of_published_products(tmp_path):
+    write_content(tmp_path, {
+        "products/a.md": "---\ncategory: Violini\n---\n",
+        "products/b.md": "---\ncategory: Bozze\nstatus: draft\n---\n",
+        "products/c.md": "---\ncategory: accessori\n---\n",
+        "products/rotto.md": "---\ncategory: [\n---\n",
+    })
+    assert shop_scaffold.existing_categories(tmp_path, ["products"]) == ["accessori", "Violini"]

@@ -1,0 +1,80 @@
+"""Build plumbing for the tasks: run Pelican, and swap a new build in only when it succeeded."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+
+def run_pelican(root: Path, settings: Path, output: Path, content: Path) -> bool:
+    """Build content into output with warnings fatal, from the project root; True when the build succeeded."""
+    command = [sys.executable, "-m", "pelican", str(content), "-s", str(settings), "-o", str(output),
+               "--fatal", "warnings"]
+    return subprocess.run(command, cwd=root).returncode == 0
+
+
+def staging_prefix(output: Path) -> str:
+    return f".{output.name}-building-"
+
+
+def _owner_alive(name: str, prefix: str) -> bool:
+    """Whether the build that made staging folder `name` (prefix + pid + "-" + random) is still running."""
+    pid, _, _ = name[len(prefix):].partition("-")
+    if not pid.isdigit():
+        return False  # made before staging folders carried their builder's pid: nothing builds there now
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # a process of another user has that pid
+    except OverflowError:
+        return False
+    return True
+
+
+def remove_stale_staging(output: Path) -> list[Path]:
+    """Remove the staging folders next to output that a killed earlier build left; those of running builds stay."""
+    output = Path(output)
+    prefix = staging_prefix(output)
+    if not output.parent.is_dir():
+        return []
+    stale = [path for path in output.parent.iterdir()
+             if path.name.startswith(prefix) and path.is_dir() and not _owner_alive(path.name, prefix)]
+    for path in stale:
+        shutil.rmtree(path, ignore_errors=True)
+    return stale
+
+
+def build_site(root: Path, settings: Path, output: Path, content: Path) -> bool:
+    """Build into a fresh folder and swap it in only on success, so a failed build keeps the last good site."""
+    output = Path(output)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    remove_stale_staging(output)
+    staging = Path(tempfile.mkdtemp(prefix=f"{staging_prefix(output)}{os.getpid()}-", dir=output.parent))
+    if not run_pelican(root, settings, staging, content):
+        shutil.rmtree(staging, ignore_errors=True)
+        return False
+    previous = output.with_name(f".{output.name}-previous")
+    shutil.rmtree(previous, ignore_errors=True)
+    if output.exists():
+        output.rename(previous)
+    staging.rename(output)
+    shutil.rmtree(previous, ignore_errors=True)
+    return True
+
+
+def load_settings(settings: Path) -> dict:
+    """A Pelican settings file as Pelican reads it, its defaults included."""
+    from pelican.settings import read_settings
+
+    return read_settings(str(settings))
+
+
+def read_setting(settings: Path, name: str):
+    """One value of a Pelican settings file, as Pelican reads it (defaults included)."""
+    return load_settings(settings).get(name)
