@@ -143,7 +143,7 @@ SEO_SAME_AS = []
 # Authors that are not a person (an editorial team) are marked as an Organization.
 SEO_ORGANIZATION_AUTHORS = ["Redazione Corde & Legni"]
 SEO_PAGE_TYPES = {"chi-siamo": "AboutPage", "contatti": "ContactPage"}
-SEO_LOGO = "theme/img/logo.png"
+SITE_LOGO = "theme/img/logo.png"
 
 # --- Theme and plugins ------------------------------------------------------
 THEME = "theme"

@@ -118,6 +118,7 @@ def new_product(c, name, price="0.00"):
 def check(c, skip_html=False):
     """The project's own checks on output/: links and assets, unique titles and descriptions, valid HTML."""
     from core import checks
+    from core.build import read_setting
 
     if not OUTPUT.is_dir():
         raise Exit("No output/ yet: run `invoke build` first.", code=1)
@@ -140,12 +141,6 @@ def check(c, skip_html=False):
         failed = failed or bool(problems)
     if failed:
         raise Exit("Checks failed.", code=1)
-
-
-def read_setting(settings: Path, name: str):
-    from core.build import read_setting as read
-
-    return read(settings, name)
 
 
 @task(help={"send": "send it through SMTP (VETRINA_SMTP_* variables); without it, only a preview is written",
@@ -199,6 +194,8 @@ def test(c, args=""):
 @task
 def i18n(c):
     """Extract the theme's UI strings and update the it/en catalogues (compiled at build time)."""
+    from core.i18n import drop_placeholder_headers
+
     translations = ROOT / "theme" / "translations"
     pot = translations / "messages.pot"
     c.run(f"{PYBABEL} extract -F babel.cfg -o {pot} --width 100 --no-location --sort-output "
@@ -207,9 +204,3 @@ def i18n(c):
     for catalog in [pot, *translations.glob("*/LC_MESSAGES/messages.po")]:
         drop_placeholder_headers(catalog)
 
-
-def drop_placeholder_headers(path: Path) -> None:
-    """Babel writes placeholder names and addresses into catalogue headers; the project keeps none."""
-    placeholders = ("FIRST AUTHOR", "EMAIL@ADDRESS", "FULL NAME", "LL@li.org")
-    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
-    path.write_text("".join(line for line in lines if not any(p in line for p in placeholders)), encoding="utf-8")

@@ -72,3 +72,10 @@ def language_name(code: str) -> str:
     """A language's name in that language, capitalised: "English", "Italiano"."""
     name = Locale.parse(code).get_display_name(code) or code
     return name[:1].upper() + name[1:]
+
+
+def drop_placeholder_headers(path: Path) -> None:
+    """Babel writes placeholder names and addresses into catalogue headers; the project keeps none."""
+    placeholders = ("FIRST AUTHOR", "EMAIL@ADDRESS", "FULL NAME", "LL@li.org")
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    path.write_text("".join(line for line in lines if not any(p in line for p in placeholders)), encoding="utf-8")

@@ -8,9 +8,10 @@ from pathlib import Path
 from pelican import signals
 from pelican.contents import Article, Page
 
-from . import i18n, images, text
+from . import i18n, images, text, urls
+from .rendering import apply_defaults
 from .responsive import ImageError, ResponsiveImages
-from .settings import SiteSettings
+from .settings import DEFAULTS, SiteSettings
 
 logger = logging.getLogger(__name__)
 
@@ -21,6 +22,7 @@ IMAGES_KEY = "SITE_RESPONSIVE_IMAGES"
 def validate_settings(pelican):
     """Check the site settings once, before anything is read; start this build's image register."""
     settings = pelican.settings
+    apply_defaults(settings, DEFAULTS)
     settings[SETTINGS_KEY] = SiteSettings.from_settings(settings)
     settings[IMAGES_KEY] = ResponsiveImages(Path(settings["PATH"]), Path(settings["CACHE_PATH"]) / "images")
 
@@ -32,6 +34,7 @@ def install_theme_support(generator):
     gettext_, ngettext_ = i18n.make_callables(catalogs, config.default_lang)
     generator.env.install_gettext_callables(gettext_, ngettext_, newstyle=True)
     generator.env.filters.update(i18n.make_date_filters(config.default_lang))
+    generator.env.filters["href"] = urls.href
     generator.env.globals["image_sources"] = generator.settings[IMAGES_KEY].sources
 
 

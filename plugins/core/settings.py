@@ -19,6 +19,8 @@ DEFAULTS = {
     "BUSINESS_VAT_ID": "",
     "BUSINESS_EMAIL": "",
     "BUSINESS_PHONE": "",
+    "SITE_DEV_URL": "http://127.0.0.1:8000",
+    "SITE_LOGO": "theme/img/logo.png",
 }
 
 
@@ -27,12 +29,37 @@ class SiteConfigurationError(ValueError):
 
 
 @dataclass(frozen=True)
+class Business:
+    """Who runs the shop (BUSINESS_* settings): footer, legal pages, structured data, e-mails."""
+
+    name: str
+    legal_name: str
+    street: str
+    postal_code: str
+    city: str
+    region: str
+    country: str
+    vat_id: str
+    email: str
+    phone: str
+
+
+@dataclass(frozen=True)
 class SiteSettings:
-    """The validated settings the theme relies on."""
+    """The validated settings the theme relies on; the only reader of BUSINESS_*."""
 
     languages: tuple[str, ...]
     default_lang: str
     description_length: int
+    business: Business
+    site_url: str  # SITEURL: "" in development, absolute in production
+    dev_url: str  # where the development server answers, for URLs that must be absolute (feeds, shop.json)
+    logo: str  # the logo search engines and feed readers show, relative to the site
+
+    @property
+    def public_url(self) -> str:
+        """The base of absolute URLs: SITEURL in production, the development server otherwise."""
+        return self.site_url if self.site_url.startswith("http") else self.dev_url
 
     @classmethod
     def from_settings(cls, settings: dict) -> "SiteSettings":
@@ -51,7 +78,13 @@ class SiteSettings:
         vat_id = get("BUSINESS_VAT_ID")
         if vat_id and not vat_id_is_valid(vat_id):
             raise SiteConfigurationError(f"BUSINESS_VAT_ID {vat_id!r} is not a valid VAT number")
-        return cls(languages=languages, default_lang=default_lang, description_length=length)
+        business = Business(**{name: str(get(f"BUSINESS_{name.upper()}") or "") for name in Business.__annotations__})
+        business = Business(**{**business.__dict__, "name": business.name or str(settings.get("SITENAME", ""))})
+        dev_url = str(get("SITE_DEV_URL")).rstrip("/")
+        if not dev_url.startswith(("http://", "https://")):
+            raise SiteConfigurationError("SITE_DEV_URL must be an absolute http(s) URL")
+        return cls(languages=languages, default_lang=default_lang, description_length=length, business=business,
+                   site_url=str(settings.get("SITEURL", "")).rstrip("/"), dev_url=dev_url, logo=str(get("SITE_LOGO")))
 
 
 def vat_id_is_valid(vat_id: str) -> bool:
@@ -72,3 +105,10 @@ def vat_id_is_valid(vat_id: str) -> bool:
             value = value - 9 if value > 9 else value
         total += value
     return (10 - total % 10) % 10 == int(digits[10])
+
+
+def site_settings(settings: dict) -> SiteSettings:
+    """The validated site settings of a build (SITE_CONFIG), or made from a settings dict outside one."""
+    if isinstance(settings.get("SITE_CONFIG"), SiteSettings):
+        return settings["SITE_CONFIG"]
+    return SiteSettings.from_settings({**DEFAULTS, **settings})
