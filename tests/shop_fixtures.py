@@ -80,3 +80,31 @@ def catalogue() -> dict:
             condition="new", digital=True, weight=None, tags=["guida", "regalo"],
             summary="Una guida digitale all'acquisto dell'usato."),
     }
+
+
+def product_fields(**fields) -> dict:
+    """The fields parse.product gets for product_file(**fields): a deep copy of BASE_PRODUCT, None removes a field."""
+    data = copy.deepcopy(BASE_PRODUCT)
+    for key, value in fields.items():
+        if value is None:
+            data.pop(key, None)
+        else:
+            data[key] = value
+    return data
+
+
+def record(model, reviews=(), url="p/"):
+    """A catalogue record of a parsed product, as the shop builds it, without a whole build."""
+    import datetime as dt
+
+    from pelican.settings import DEFAULT_CONFIG
+
+    from shop.catalog import ProductCategory, ProductPage, rating_of
+
+    settings = {**DEFAULT_CONFIG, "SHOP_PRODUCT_URL": url, "SHOP_PRODUCT_SAVE_AS": f"{url}index.html"}
+    page = ProductPage("", model, metadata={"title": model.title, "slug": model.slug,
+                                            "date": dt.datetime(2026, 6, 12, 10, 0)}, settings=settings)
+    page.category = ProductCategory(model.category_name, "c", "c/", [page])
+    page.reviews = list(reviews)
+    page.rating = rating_of(page.reviews)
+    return page

@@ -9,10 +9,11 @@ from decimal import Decimal
 
 import pytest
 from conftest import BuildFailed, html_pages, jsonld, nodes, parse, post
-from shop_fixtures import PNG, catalogue, product_file
+from shop_fixtures import PNG, catalogue, product_file, record
 
 from seo import schema, validate
-from shop.model import Availability, Offer
+from shop.catalog import SoldOffer
+from shop.model import Availability, Image, Offer
 
 SITE = schema.Site(
     url="https://shop.example", name="Bottega", legal_name="Bottega S.r.l.", lang="it",
@@ -59,7 +60,9 @@ def sale_offer() -> Offer:
 
 
 def test_offer_on_sale_carries_the_strikethrough_price_and_its_end():
-    node = schema.offer(SITE, sale_offer(), "https://shop.example/p/", "https://schema.org/NewCondition", None)
+    sold = SoldOffer(sale_offer(), None, "p/", "S", Image("i.jpg", "I"), "", "")
+    node = schema.offer(SITE, sold, "https://shop.example/p/", "https://schema.org/NewCondition", None,
+                        schema.OfferTerms(dt.date(2027, 12, 31)))
     assert (node["price"], node["priceCurrency"], node["priceValidUntil"]) == ("89.00", "EUR", "2027-01-31")
     assert node["availability"] == "https://schema.org/PreOrder"
     strike = [s for s in node["priceSpecification"] if s.get("priceType") == "https://schema.org/StrikethroughPrice"]
@@ -70,9 +73,11 @@ def test_offer_on_sale_carries_the_strikethrough_price_and_its_end():
 
 def test_blog_posting_has_iso_dates_authors_and_mentions():
     published = dt.datetime(2026, 3, 1, 10, 0, tzinfo=dt.timezone(dt.timedelta(hours=1)))
-    node = schema.blog_posting(SITE, "https://shop.example/blog/a/", "Titolo", "Desc", "it", published, None,
-                               [schema.person_or_organization("Ada", "https://shop.example/autore/ada/", False)],
-                               None, ["corde"], "Guide", ["https://shop.example/p/#product"])
+    node = schema.blog_posting(
+        SITE, url="https://shop.example/blog/a/", headline="Titolo", description="Desc", lang="it",
+        published=published, modified=None,
+        authors=[schema.person_or_organization("Ada", "https://shop.example/autore/ada/", False)],
+        image=None, keywords=["corde"], section="Guide", mentions=["https://shop.example/p/#product"])
     assert node["datePublished"] == "2026-03-01T10:00:00+01:00" == node["dateModified"]
     assert node["author"] == [{"@type": "Person", "name": "Ada", "url": "https://shop.example/autore/ada/"}]
     assert node["mentions"] == [{"@id": "https://shop.example/p/#product"}]
@@ -194,9 +199,9 @@ def test_product_group_from_a_parsed_product():
     fields["variants"] = [{"sku": "V-R", "options": {"color": "Rossa"}},
                           {"sku": "V-N", "options": {"color": "Nera"}, "price": "239.00"}]
     model = parse.product(fields, default_currency="EUR", today=dt.date(2026, 11, 22), image_exists=lambda src: True)
-    node = schema.product(SITE, model, "https://shop.example/p/", ["https://shop.example/i.jpg"], lambda o: None,
-                          {"color": "https://schema.org/color"}, lambda v: "https://shop.example/i.jpg",
-                          {"valid_until": dt.date(2027, 1, 1), "return_policy_id": None})
+    node = schema.product(SITE, record(model), url="https://shop.example/p/", images=["https://shop.example/i.jpg"],
+                          absolute=lambda path: f"https://shop.example/{path}", shipping_for=lambda sold: None,
+                          terms=schema.OfferTerms(dt.date(2027, 1, 1)))
     assert node["@type"] == "ProductGroup" and node["productGroupID"] == "T-1"
     assert node["variesBy"] == ["https://schema.org/color"]
     assert [(v["sku"], v["color"], v["offers"]["price"]) for v in node["hasVariant"]] == [

@@ -10,10 +10,7 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import nh3
-
-ALLOWED_TAGS = {"p", "br", "a", "em", "strong", "code", "pre", "blockquote", "ul", "ol", "li", "del", "sup", "sub"}
-ALLOWED_ATTRIBUTES = {"a": {"href"}}
+from core.sanitise import clean
 
 
 class IssoUnreachable(RuntimeError):
@@ -35,9 +32,8 @@ class Comment:
 
 
 def sanitise(html: str) -> str:
-    """Isso sanitises already; we do it again, with our own allow-list, before embedding the HTML."""
-    return nh3.clean(html or "", tags=ALLOWED_TAGS, attributes=ALLOWED_ATTRIBUTES, link_rel="nofollow ugc noopener",
-                     url_schemes={"http", "https", "mailto"})
+    """Isso sanitises already; we do it again, with the site's one allow-list, before embedding the HTML."""
+    return clean(html)
 
 
 def to_comment(raw: dict) -> Comment:
@@ -77,7 +73,9 @@ def load_cache(path: Path) -> dict:
 
 
 def comment_from_dict(data: dict) -> Comment:
-    return Comment(**{**data, "replies": [comment_from_dict(r) for r in data.get("replies", [])]})
+    """A cached comment, cleaned again: the cache file is not trusted more than Isso is."""
+    return Comment(**{**data, "html": sanitise(data.get("html", "")),
+                      "replies": [comment_from_dict(r) for r in data.get("replies", [])]})
 
 
 def save_cache(path: Path, comments_by_uri: dict) -> None:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from pelican import signals
 
+from core import commentable as registry
 from core.rendering import apply_defaults
 
 from . import isso
@@ -36,12 +37,13 @@ def commentable(item, config) -> bool:
 
 
 def items_of(generators, config):
+    """Pelican's posts and their translations, then what other plugins registered (the shop's products)."""
     for generator in generators:
         for key in ("articles", "translations"):
             yield from getattr(generator, key, []) if hasattr(generator, key) else []
-        shop = getattr(generator, "shop", None)
-        if shop is not None and config.on_products:
-            yield from shop.products
+    for kind, items in registry.registered(generators[0].context).items():
+        if kind != "product" or config.on_products:
+            yield from items
 
 
 def fetch_comments(generators):

@@ -24,8 +24,7 @@ class Event:
 
 def product_uid(product) -> str:
     """The product's permanent uid; a file without one gets a uuid5 of its source path (stable until renamed)."""
-    uid = getattr(product.model, "uid", "") if getattr(product, "model", None) else ""
-    return uid or str(uuid.uuid5(uuid.NAMESPACE_URL, f"vetrina:{product.relative_source_path}"))
+    return product.uid or str(uuid.uuid5(uuid.NAMESPACE_URL, f"vetrina:{product.relative_source_path}"))
 
 
 def product_events(products, today: dt.date, new_days: int) -> list[Event]:
@@ -38,7 +37,7 @@ def product_events(products, today: dt.date, new_days: int) -> list[Event]:
         sale_start = sale_start_of(product)
         if sale_start and sale_start <= today:
             events.append(Event(SALE, product, sale_start))
-        restocked = product.model.restocked
+        restocked = product.restocked
         if restocked and restocked <= today and product.available:
             events.append(Event(RESTOCK, product, restocked))
     return sorted(events, key=lambda event: (event.day, event.kind), reverse=True)

@@ -9,7 +9,11 @@ import uuid
 from pathlib import Path
 
 from feedgen.feed import FeedGenerator
+from markupsafe import Markup
 from pelican.generators import Generator
+
+from core.urls import join
+from shop.catalog import CONTEXT_KEY, with_cards
 
 from . import events, html, merchant
 
@@ -30,8 +34,8 @@ class FeedsGenerator(Generator):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.config = self.settings["FEEDS_CONFIG"]
-        site_url = self.settings["SITEURL"]
-        self.site_url = site_url if site_url.startswith("http") else self.config.dev_siteurl
+        self.site = self.settings["SITE_CONFIG"]
+        self.site_url = self.site.public_url  # feeds need absolute URLs, in development builds too
 
     def generate_context(self):
         self.context["feeds"] = self.feed_links()
@@ -41,7 +45,11 @@ class FeedsGenerator(Generator):
 
     # --- helpers ---------------------------------------------------------
     def url(self, relative: str) -> str:
-        return f"{self.site_url}/{relative.lstrip('/')}"
+        return join(self.site_url, relative)
+
+    @property
+    def shop(self):
+        return self.context.get(CONTEXT_KEY)
 
     def feed_path(self, name: str) -> str:
         return f"{self.config.path}/{name}"
@@ -59,12 +67,12 @@ class FeedsGenerator(Generator):
         feed.title(title)
         feed.description(description or title)
         feed.language(self.settings["DEFAULT_LANG"])
-        feed.author({"name": self.settings["SITENAME"], "email": self.settings.get("BUSINESS_EMAIL") or None})
+        feed.author({"name": self.settings["SITENAME"], "email": self.site.business.email or None})
         feed.link(href=self.url(self.feed_path(name)), rel="self",
                   type="application/rss+xml" if rss else "application/atom+xml")
         # The channel link is the last link added: the page the feed belongs to.
         feed.link(href=self.url(page_url), rel="alternate")
-        feed.logo(self.url(self.settings.get("SEO_LOGO", "theme/img/logo.png")))
+        feed.logo(self.url(self.site.logo))
         feed.generator("Vetrina")
         feed.load_extension("media")
         return feed
@@ -78,11 +86,11 @@ class FeedsGenerator(Generator):
         entry.link(href=link)
         entry.published(article.date)
         entry.updated(getattr(article, "modified", None) or article.date)
-        entry.author({"name": article.author.name, "email": self.settings.get("BUSINESS_EMAIL") or None,
+        entry.author({"name": article.author.name, "email": self.site.business.email or None,
                       "uri": self.url(article.author.url)})
         for term in [article.category, *getattr(article, "tags", [])]:
             entry.category(term=str(term), label=str(term))
-        body = self.email_cards(article.content) if email_cards else article.content
+        body = with_cards(article.content, article, self.email_card if email_cards else self.page_card(article))
         entry.description(article.description)
         entry.content(html.email_safe(body, link), type="html")
         image = getattr(article, "image", None)
@@ -98,24 +106,15 @@ class FeedsGenerator(Generator):
             media.update(width=str(size[0]), height=str(size[1]))
         entry.media.content(media, group=None)
 
-    def email_cards(self, content: str) -> str:
-        """Replace the page's product cards with e-mail-safe ones (a table with inline styles)."""
-        from bs4 import BeautifulSoup
-
-        soup = BeautifulSoup(content, "html.parser")
-        cards = soup.select("aside.product-embed")
-        if not cards:
-            return content
+    def email_card(self, product) -> str:
+        """A product card for e-mail (a table with inline styles), from the catalogue's record."""
         template = self.get_template("email/product_card")
-        shop = self.context.get("shop")
-        for card in cards:
-            href = card.find("a")["href"]
-            product = next((p for p in shop.products if href.rstrip("/").endswith(p.url.rstrip("/"))), None)
-            if product is None:
-                continue
-            rendered = template.render({**self.context, "product": product, "site_url": self.site_url})
-            card.replace_with(BeautifulSoup(rendered, "html.parser"))
-        return str(soup)
+        return template.make_module(self.context).product_card(self.shop.record(product, self.url))
+
+    def page_card(self, article):
+        """Cards as the post's page shows them (made feed-safe with the rest of the body)."""
+        template = self.get_template("partials/product_embed")
+        return lambda product: template.render({**self.context, "article": article, "embedded": product})
 
     # --- writing ---------------------------------------------------------
     def generate_output(self, writer):
@@ -125,7 +124,7 @@ class FeedsGenerator(Generator):
         for folder, key in (("categoria", "categories"), ("tag", "tags")):
             for term, posts in self.context.get(key, []):
                 self.write_segment(f"{folder}/{term.slug}.xml", f"{site} – {term.name}", term.url, posts)
-        shop = self.context.get("shop")
+        shop = self.shop
         if shop is not None:
             self.write_products(shop)
             self.write_merchant(shop)
@@ -157,26 +156,21 @@ class FeedsGenerator(Generator):
 
     def translate(self, message: str) -> str:
         """A UI string in the site's language, as plain text."""
-        from markupsafe import Markup
-
         return Markup(self.env.from_string("{{ _(message) }}").render(message=message)).unescape()
 
     def today(self) -> dt.date:
-        shop_config = self.settings.get("SHOP_CONFIG")
-        return shop_config.today if shop_config else dt.date.today()
+        return self.shop.today if self.shop is not None else dt.date.today()
 
     def event_day(self, day: dt.date) -> dt.datetime:
         zone = next((a.date.tzinfo for a in self.context.get("articles", [])), None) or dt.timezone.utc
         return dt.datetime.combine(day, dt.time(8, 0), tzinfo=zone)
 
     def add_event(self, feed: FeedGenerator, event: events.Event) -> None:
-        from markupsafe import Markup
-
         product = event.product
         link = self.url(product.url)
-        context = {**self.context, "product": product, "event": event, "site_url": self.site_url}
+        context = {**self.context, "product": product, "event": event}
         title = Markup(self.get_template("email/event_title").render(context).strip()).unescape()
-        body = self.get_template("email/product_card").render(context)
+        body = self.email_card(product)
         entry = feed.add_entry(order="append")
         entry.id(event.guid)
         entry.guid(event.guid, permalink=False)
@@ -184,14 +178,14 @@ class FeedsGenerator(Generator):
         entry.link(href=link)
         entry.published(self.event_day(event.day))
         entry.updated(self.event_day(event.day))
-        entry.category(term=str(product.category), label=str(product.category))
+        entry.category(term=product.category.name, label=product.category.name)
         entry.description(product.description)
         entry.content(html.email_safe(body, link), type="html")
         self.add_image(entry, product.images[0].src, None)
 
     def write_products(self, shop) -> None:
         feed = self.new_feed("prodotti.xml", f"{self.settings['SITENAME']} – {self.translate('Products')}",
-                             self.settings.get("SITE_DESCRIPTION", ""), self.settings["SHOP_CATALOG_URL"])
+                             self.settings.get("SITE_DESCRIPTION", ""), shop.settings.catalog_url)
         found = events.product_events(shop.products, self.today(), self.config.new_product_days)
         for event in found[: self.config.max_items]:
             self.add_event(feed, event)
@@ -228,15 +222,14 @@ class FeedsGenerator(Generator):
         offset = self.event_day(self.today()).strftime("%z")
         offset = f"{offset[:3]}:{offset[3:]}" if offset else "Z"
         for product in shop.products:
-            sellers = [(v.offer, v) for v in product.variants] or [(product.offer, None)]
-            for offer, variant in sellers:
+            for sold in product.sold:
                 entry = feed.add_entry(order="append")
-                entry.title(f"{product.title} – {variant.name}" if variant else product.title)
-                entry.link(href=self.url(product.url))
+                entry.title(sold.name)
+                entry.link(href=self.url(sold.url))
                 entry.description(product.description)
                 entry.pubDate(getattr(product, "modified", None) or product.date)
-                sku_guid = f"urn:uuid:{uuid.uuid5(uuid.UUID(events.product_uid(product)), offer.sku)}"
+                sku_guid = f"urn:uuid:{uuid.uuid5(uuid.UUID(events.product_uid(product)), sold.sku)}"
                 entry.guid(sku_guid, permalink=False)
-                merchant.item_fields(entry, product, offer, variant, self.url, offset)
+                merchant.item_fields(entry, product, sold, self.url, offset)
         self.write_rss(feed, "merchant.xml")
 

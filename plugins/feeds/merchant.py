@@ -5,6 +5,8 @@ from __future__ import annotations
 from feedgen.ext.base import BaseEntryExtension, BaseExtension
 from feedgen.util import xml_elem
 
+from shop.catalog import SoldOffer, price_with_currency
+
 GOOGLE_NS = "http://base.google.com/ns/1.0"
 
 
@@ -36,40 +38,33 @@ AVAILABILITY = {"in_stock": "in_stock", "out_of_stock": "out_of_stock", "preorde
                 "backorder": "backorder"}
 
 
-def price_text(amount, currency: str) -> str:
-    return f"{amount:.2f} {currency}"
-
-
-def item_fields(entry, product, offer, variant, absolute, timezone_offset: str) -> None:
+def item_fields(entry, product, sold: SoldOffer, absolute, timezone_offset: str) -> None:
     """Fill one Merchant Center item: a product without variants, or one variant of a product group."""
     g = entry.g
-    model = product.model
+    offer, variant = sold.offer, sold.variant
     g.field("id", offer.sku)
     if variant is not None:
-        g.field("item_group_id", model.sku)
-    image = (variant.image if variant is not None and variant.image else model.images[0]).src
-    g.field("image_link", absolute(image))
-    for extra in model.images[1:] if variant is None else []:
+        g.field("item_group_id", product.sku)
+    g.field("image_link", absolute(sold.image.src))
+    for extra in product.images[1:] if variant is None else []:
         g.field("additional_image_link", absolute(extra.src))
     g.field("availability", AVAILABILITY[offer.availability.value])
-    g.field("price", price_text(offer.regular_price, offer.currency))
+    g.field("price", price_with_currency(offer.regular_price, offer.currency))
     if offer.on_sale:
-        g.field("sale_price", price_text(offer.price, offer.currency))
+        g.field("sale_price", price_with_currency(offer.price, offer.currency))
         if offer.sale_starts and offer.sale_ends:
             g.field("sale_price_effective_date",
                     f"{offer.sale_starts.isoformat()}T00:00{timezone_offset}/"
                     f"{offer.sale_ends.isoformat()}T23:59{timezone_offset}")
-    g.field("condition", model.condition.value)
-    g.field("brand", model.brand)
-    gtin = variant.gtin if variant is not None else model.gtin
-    mpn = (variant.mpn if variant is not None else "") or model.mpn
-    g.field("gtin", gtin)
-    g.field("mpn", mpn)
-    if not gtin and not mpn:
+    g.field("condition", product.condition.value)
+    g.field("brand", product.brand)
+    g.field("gtin", sold.gtin)
+    g.field("mpn", sold.mpn)
+    if not sold.gtin and not sold.mpn:
         g.field("identifier_exists", "no")
     if variant is not None:
         for option, value in variant.options.items():
             g.field(option, value)
-    g.field("product_type", str(product.category))
-    if model.weight_kg is not None and not model.digital:
-        g.field("shipping_weight", f"{model.weight_kg} kg")
+    g.field("product_type", product.category.name)
+    if product.weight_kg is not None and not product.digital:
+        g.field("shipping_weight", f"{product.weight_kg} kg")

@@ -10,7 +10,6 @@ DEFAULTS = {
     "FEEDS_NEWSLETTER_DAYS": 45,
     "FEEDS_NEWSLETTER_MIN_ITEMS": 10,
     "FEEDS_NEW_PRODUCT_DAYS": 60,
-    "FEEDS_DEV_SITEURL": "http://127.0.0.1:8000",
 }
 
 
@@ -25,7 +24,6 @@ class FeedsSettings:
     newsletter_days: int
     newsletter_min_items: int
     new_product_days: int
-    dev_siteurl: str
 
     @classmethod
     def from_settings(cls, settings: dict) -> "FeedsSettings":
@@ -35,8 +33,5 @@ class FeedsSettings:
         for key in ("FEEDS_MAX_ITEMS", "FEEDS_NEWSLETTER_DAYS", "FEEDS_NEWSLETTER_MIN_ITEMS", "FEEDS_NEW_PRODUCT_DAYS"):
             if not isinstance(get(key), int) or get(key) < 1:
                 raise FeedsConfigurationError(f"{key} must be a whole number above 0")
-        if not str(get("FEEDS_DEV_SITEURL")).startswith("http"):
-            raise FeedsConfigurationError("FEEDS_DEV_SITEURL must be an absolute http(s) URL")
         return cls(str(get("FEEDS_PATH")).strip("/"), get("FEEDS_MAX_ITEMS"), get("FEEDS_NEWSLETTER_DAYS"),
-                   get("FEEDS_NEWSLETTER_MIN_ITEMS"), get("FEEDS_NEW_PRODUCT_DAYS"),
-                   str(get("FEEDS_DEV_SITEURL")).rstrip("/"))
+                   get("FEEDS_NEWSLETTER_MIN_ITEMS"), get("FEEDS_NEW_PRODUCT_DAYS"))

@@ -12,7 +12,9 @@ from pathlib import Path
 from babel.dates import format_date
 from markupsafe import Markup
 
-from . import feed, mail, render, state
+from core.settings import site_settings
+
+from . import catalogue, feed, mail, render, state
 from .settings import NewsletterSettings, SmtpSettings
 
 logger = logging.getLogger(__name__)
@@ -35,8 +37,10 @@ class Result:
 def run(root: Path, settings: dict, output: Path, *, send: bool = False, environ=os.environ,
         today: dt.date | None = None) -> Result:
     """Preview (default) or send the next issue; the state changes only after every message is sent."""
+    site = site_settings(settings)
     config = NewsletterSettings.from_settings(settings, root)
     items = feed.read(output / config.feed)
+    products = catalogue.read(output)
     recorded = state.load(config.state_file)
     new = [item for item in items if item.guid not in state.sent_guids(recorded)]
     number = len(recorded["issues"]) + 1
@@ -49,19 +53,19 @@ def run(root: Path, settings: dict, output: Path, *, send: bool = False, environ
     env = render.environment(theme, settings.get("SITE_LANGUAGES", (lang,)), lang)
     subject = Markup(env.get_template("email/subject.html").render(
         SITENAME=settings["SITENAME"], month=format_date(today, "LLLL yyyy", locale=lang))).unescape().strip()
-    catalog = f"{settings['SITEURL']}/{settings.get('SHOP_CATALOG_URL', 'prodotti/')}"
     context = {
         **settings,
+        "business": site.business,
         "issue": {"number": number, "date": today, "subject": subject},
-        "posts": [item for item in new if not item.link.startswith(catalog)],
-        "products": [item for item in new if item.link.startswith(catalog)],
+        "posts": [item for item in new if item.link not in products],
+        "products": [catalogue.Announcement(item, products[item.link]) for item in new if item.link in products],
         "unsubscribe_url": config.unsubscribe_url,
         "unsubscribe_email": config.unsubscribe_email,
     }
     utm = {"utm_source": config.utm_source, "utm_medium": config.utm_medium,
            "utm_campaign": f"newsletter-{number}"}
     html, text = render.issue(env, context, settings["SITEURL"], utm)
-    result = Result(number, subject, new, preview=write_preview(config, number, subject, html, text, settings))
+    result = Result(number, subject, new, preview=write_preview(config, number, subject, html, text, site))
     if not send:
         result.message = (f"Issue {number} ({len(new)} items) previewed in {config.preview_dir}; nothing sent. "
                           "Send it with --send.")
@@ -84,11 +88,11 @@ def run(root: Path, settings: dict, output: Path, *, send: bool = False, environ
     return result
 
 
-def write_preview(config, number: int, subject: str, html: str, text: str, settings) -> list[Path]:
+def write_preview(config, number: int, subject: str, html: str, text: str, site) -> list[Path]:
     folder = config.preview_dir
     folder.mkdir(parents=True, exist_ok=True)
     base = folder / f"numero-{number}"
-    preview = mail.message(subject, settings.get("BUSINESS_EMAIL") or "newsletter@localhost",
+    preview = mail.message(subject, site.business.email or "newsletter@localhost",
                            "anteprima@localhost", html, text, config.unsubscribe_email, config.unsubscribe_url)
     paths = [base.with_suffix(".html"), base.with_suffix(".txt"), base.with_suffix(".eml")]
     paths[0].write_text(html, encoding="utf-8")

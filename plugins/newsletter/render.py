@@ -11,6 +11,7 @@ from bs4 import BeautifulSoup
 from jinja2 import Environment, FileSystemLoader
 
 from core import i18n
+from shop.catalog import format_money
 
 
 def environment(theme: Path, languages, default_lang: str) -> Environment:
@@ -19,6 +20,7 @@ def environment(theme: Path, languages, default_lang: str) -> Environment:
     catalogs = i18n.load_catalogs(theme / "translations", languages)
     env.install_gettext_callables(*i18n.make_callables(catalogs, default_lang), newstyle=True)
     env.filters.update(i18n.make_date_filters(default_lang))
+    env.filters["money"] = lambda amount, currency: format_money(amount, currency, default_lang)
     return env
 
 

@@ -6,6 +6,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from core.settings import site_settings
+
 DEFAULTS = {
     "NEWSLETTER_FEED": "feeds/newsletter.xml",
     "NEWSLETTER_STATE_FILE": "newsletter/sent.json",
@@ -36,7 +38,7 @@ class NewsletterSettings:
         def get(key):
             return settings.get(key, DEFAULTS[key])
 
-        email = get("NEWSLETTER_UNSUBSCRIBE_EMAIL") or settings.get("BUSINESS_EMAIL", "")
+        email = get("NEWSLETTER_UNSUBSCRIBE_EMAIL") or site_settings(settings).business.email
         url = get("NEWSLETTER_UNSUBSCRIBE_URL") or f"{settings['SITEURL']}/newsletter/"
         if not url.startswith("https://") and not url.startswith("http://"):
             raise NewsletterConfigurationError("NEWSLETTER_UNSUBSCRIBE_URL must be an absolute URL")

@@ -10,10 +10,11 @@ from pathlib import Path
 from collections import Counter
 
 from jinja2 import pass_context
-from markupsafe import Markup
 from pelican import signals
 
 from core.images import image_size
+from core.urls import join
+from shop.catalog import ProductPage
 from core.rendering import apply_defaults, listing_page, rendered_item
 
 from . import graph, robots, schema, sitemap, validate
@@ -37,23 +38,17 @@ def configure(pelican):
 
 
 def site_identity(settings, config) -> schema.Site:
-    site_url = settings["SITEURL"]
-    logo_file = Path(settings["THEME"]) / "static" / config.logo.removeprefix("theme/")
+    site = settings["SITE_CONFIG"]
+    business = site.business
+    logo_file = Path(settings["THEME"]) / "static" / site.logo.removeprefix("theme/")
     size = image_size(logo_file) if logo_file.is_file() else None
     return schema.Site(
-        url=site_url, name=settings.get("BUSINESS_NAME") or settings["SITENAME"],
-        legal_name=settings.get("BUSINESS_LEGAL_NAME", ""), lang=settings["DEFAULT_LANG"],
-        logo=f"{site_url}/{config.logo}", logo_size=size or (512, 512),
-        email=settings.get("BUSINESS_EMAIL", ""), phone=settings.get("BUSINESS_PHONE", ""),
-        street=settings.get("BUSINESS_STREET", ""), postal_code=settings.get("BUSINESS_POSTAL_CODE", ""),
-        city=settings.get("BUSINESS_CITY", ""), region=settings.get("BUSINESS_REGION", ""),
-        country=settings.get("BUSINESS_COUNTRY", ""), vat_id=settings.get("BUSINESS_VAT_ID", ""),
-        same_as=config.same_as, languages=tuple(settings.get("SITE_LANGUAGES", (settings["DEFAULT_LANG"],))),
+        url=site.site_url, name=business.name, legal_name=business.legal_name, lang=site.default_lang,
+        logo=join(site.site_url, site.logo), logo_size=size or (512, 512), email=business.email,
+        phone=business.phone, street=business.street, postal_code=business.postal_code, city=business.city,
+        region=business.region, country=business.country, vat_id=business.vat_id, same_as=config.same_as,
+        languages=site.languages,
     )
-
-
-def _plain(value) -> str:
-    return value.unescape() if isinstance(value, Markup) else str(value or "")
 
 
 def add_globals(generator):
@@ -64,10 +59,14 @@ def add_globals(generator):
         return robots.directive(context, config)
 
     @pass_context
-    def jsonld_graph(context, trail=None, title="", description=""):
-        """The page's JSON-LD graph, checked against Google's rules before it is written."""
-        page_graph = graph.build(context, trail or [], context["SEO_SITE"], config,
-                                 _plain(title).split(" · ")[0], _plain(description))
+    def jsonld_graph(context, trail=None, name="", description=""):
+        """The page's JSON-LD graph, checked against Google's rules before it is written.
+
+        trail, name and description are what the template states about a page that is not a post,
+        page or product (a listing): they are never read back from the rendered <title>.
+        """
+        facts = graph.PageFacts(tuple(trail or ()), name, description)
+        page_graph = graph.build(context, facts, context["SEO_SITE"], config)
         report(context, validate.check_graph(page_graph))
         return page_graph
 
@@ -95,12 +94,12 @@ def _changed(item) -> dt.datetime:
 
 def _images(item, site_url) -> tuple[str, ...]:
     sources = []
-    if getattr(item, "model", None) is not None:
+    if isinstance(item, ProductPage):
         sources = [image.src for image in item.images]
         sources += [v.image.src for v in item.variants if v.image and v.image.src not in sources]
     elif getattr(item, "image", None):
         sources = [item.image]
-    return tuple(f"{site_url}/{src}" for src in sources)
+    return tuple(join(site_url, src) for src in sources)
 
 
 def record_page(path, context):

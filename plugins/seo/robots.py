@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from core.rendering import listing_page, rendered_item
+from shop.catalog import DEFAULT_SORT
 
 NOINDEX_FOLLOW = "noindex,follow"
 NOINDEX = "noindex"
@@ -23,7 +24,7 @@ def directive(context, config) -> str | None:
         return NOINDEX
     if config.noindex_tags and context.get("tag") is not None:
         return NOINDEX_FOLLOW
-    if context.get("sort_slug") not in (None, "in-evidenza"):
+    if context.get("sort_slug") not in (None, DEFAULT_SORT):
         return NOINDEX_FOLLOW
     if config.noindex_paginated and listing_number(context) > 1:
         return NOINDEX_FOLLOW

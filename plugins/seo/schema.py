@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
+from shop.catalog import VARIANT_OPTIONS, Shipping, SoldOffer, price_text, rating_of
+
 CONTEXT = "https://schema.org"
 
 
@@ -46,9 +48,7 @@ def ref(node_id: str) -> dict:
     return {"@id": node_id}
 
 
-def money(amount: Decimal) -> str:
-    """Prices as Google reads them: a dot and two decimals, as text (never a float)."""
-    return f"{amount:.2f}"
+money = price_text  # prices as Google reads them: the catalogue's one serialiser ("249.00", never a float)
 
 
 def days(low: int, high: int) -> dict:
@@ -142,17 +142,6 @@ def shipping_service(site: Site, name: str, rate: Decimal, currency: str, countr
     }
 
 
-def offer_shipping(rate: Decimal, currency: str, countries, handling, transit) -> dict:
-    """OfferShippingDetails for a product that does not follow the shop-wide shipping policy."""
-    return {
-        "@type": "OfferShippingDetails",
-        "shippingRate": {"@type": "MonetaryAmount", "value": money(rate), "currency": currency},
-        "shippingDestination": [{"@type": "DefinedRegion", "addressCountry": c} for c in countries],
-        "deliveryTime": {"@type": "ShippingDeliveryTime", "handlingTime": days(*handling),
-                         "transitTime": days(*transit)},
-    }
-
-
 def website(site: Site) -> dict:
     # No SearchAction: Google retired the sitelinks search box in November 2024.
     return {"@type": "WebSite", "@id": site.website_id, "url": f"{site.url}/", "name": site.name,
@@ -200,7 +189,7 @@ def person_or_organization(name: str, url: str, is_organization: bool) -> dict:
     return {"@type": "Organization" if is_organization else "Person", "name": name, "url": url}
 
 
-def blog_posting(site: Site, url: str, headline: str, description: str, lang: str, published, modified,
+def blog_posting(site: Site, *, url: str, headline: str, description: str, lang: str, published, modified,
                  authors: list[dict], image: dict | None, keywords: list[str], section: str,
                  mentions: list[str]) -> dict:
     """mentions: the @id of each product the post shows a card of (its node lives on the product's page)."""
@@ -237,12 +226,29 @@ def image_object(url: str, size: tuple[int, int] | None) -> dict:
     return node
 
 
-def offer(site: Site, item, url: str, condition_url: str, shipping: dict | None, valid_until=None,
-          return_policy_id: str | None = None) -> dict:
-    """An Offer from the shop's Offer record: the same amount the page, the button and the feeds show.
+@dataclass(frozen=True)
+class OfferTerms:
+    """What every Offer of the shop promises beside its price: until when, and under which return policy."""
 
-    valid_until: how long a regular price is promised (a sale's own end wins).
-    """
+    valid_until: object  # a date: how long a regular price is promised (a sale's own end wins)
+    return_policy_id: str | None = None
+
+
+def offer_shipping(shipping: Shipping) -> dict:
+    """OfferShippingDetails of one offer, from the catalogue's shipping record."""
+    return {
+        "@type": "OfferShippingDetails",
+        "shippingRate": {"@type": "MonetaryAmount", "value": money(shipping.rate), "currency": shipping.currency},
+        "shippingDestination": [{"@type": "DefinedRegion", "addressCountry": c} for c in shipping.countries],
+        "deliveryTime": {"@type": "ShippingDeliveryTime", "handlingTime": days(*shipping.handling_days),
+                         "transitTime": days(*shipping.transit_days)},
+    }
+
+
+def offer(site: Site, sold: SoldOffer, url: str, condition_url: str, shipping: Shipping | None,
+          terms: OfferTerms) -> dict:
+    """An Offer from the catalogue's sold offer: the same amount the page, the button and the feeds show."""
+    item = sold.offer
     node = {
         "@type": "Offer",
         "url": url,
@@ -259,13 +265,13 @@ def offer(site: Site, item, url: str, condition_url: str, shipping: dict | None,
             {"@type": "UnitPriceSpecification", "priceType": "https://schema.org/StrikethroughPrice",
              "price": money(item.regular_price), "priceCurrency": item.currency},
         ]
-    until = item.sale_ends if item.on_sale and item.sale_ends else valid_until
+    until = item.sale_ends if item.on_sale and item.sale_ends else terms.valid_until
     if until:
         node["priceValidUntil"] = until.isoformat()
     if shipping:
-        node["shippingDetails"] = shipping
-    if return_policy_id:
-        node["hasMerchantReturnPolicy"] = ref(return_policy_id)
+        node["shippingDetails"] = offer_shipping(shipping)
+    if terms.return_policy_id:
+        node["hasMerchantReturnPolicy"] = ref(terms.return_policy_id)
     return node
 
 
@@ -278,56 +284,57 @@ def identifiers(gtin: str, mpn: str) -> dict:
     return found
 
 
-def product(site: Site, model, url: str, images: list[str], shipping_for, variant_options: dict,
-            variant_image, offer_extra: dict, rating: dict | None = None) -> dict:
+def product(site: Site, record, *, url: str, images: list[str], absolute, shipping_for, terms: OfferTerms) -> dict:
     """Product with one Offer, or ProductGroup with a Product per variant (Google's variant markup).
 
-    offer_extra: valid_until and return_policy_id for every Offer; rating: aggregateRating and review.
+    record: the catalogue's product; shipping_for(sold offer) -> Shipping; absolute(path) -> URL.
+    Each variant carries only the reviews that name its sku; the group carries all of them.
     """
-    condition_url = model.condition.schema_url
-    common = {"name": model.title, "description": model.summary, "image": images, "category": str(model.category)}
-    if model.brand:
-        common["brand"] = {"@type": "Brand", "name": model.brand}
-    if rating:
-        common.update(rating)
+    condition_url = record.condition.schema_url
+    common = {"name": record.title, "description": record.summary, "image": images, "category": record.category.name}
+    if record.brand:
+        common["brand"] = {"@type": "Brand", "name": record.brand}
     node_id = f"{url}#product"
-    if not model.variants:
-        return {"@type": "Product", "@id": node_id, **common, "sku": model.sku,
-                **identifiers(model.gtin, model.mpn), "itemCondition": condition_url,
-                "offers": offer(site, model.offer, url, condition_url, shipping_for(model.offer), **offer_extra)}
+    sold = record.sold
+    if not record.variants:
+        return {"@type": "Product", "@id": node_id, **common, **rating(record.rating, record.reviews),
+                "sku": record.sku, **identifiers(record.gtin, record.mpn), "itemCondition": condition_url,
+                "offers": offer(site, sold[0], url, condition_url, shipping_for(sold[0]), terms)}
     variants = []
-    for variant in model.variants:
+    for item in sold:
+        variant = item.variant
+        own_reviews = record.reviews_of(variant)
         node = {
             "@type": "Product",
-            "@id": f"{url}#variant-{variant.sku}",
-            "name": f"{model.title} – {variant.name}",
-            "description": model.summary,
-            "sku": variant.sku,
-            "inProductGroupWithID": model.sku,
-            "image": [variant_image(variant)],
+            "@id": f"{url}#variant-{item.sku}",
+            "name": item.name,
+            "description": record.summary,
+            "sku": item.sku,
+            "inProductGroupWithID": record.sku,
+            "image": [absolute(item.image.src)],
             "itemCondition": condition_url,
             **identifiers(variant.gtin, variant.mpn),
             **{key: value for key, value in variant.options.items()},
-            "offers": offer(site, variant.offer, url, condition_url, shipping_for(variant.offer), **offer_extra),
+            "offers": offer(site, item, url, condition_url, shipping_for(item), terms),
         }
-        for key in ("brand", "aggregateRating", "review"):
-            if key in common:
-                node[key] = common[key]
+        if "brand" in common:
+            node["brand"] = common["brand"]
+        node.update(rating(rating_of(own_reviews), own_reviews))
         variants.append(node)
     # The group also lists every variant's Offer, so a product snippet for the page has its prices too.
-    return {"@type": "ProductGroup", "@id": node_id, **common, "sku": model.sku, "productGroupID": model.sku,
-            "variesBy": [variant_options[key] for key in model.varies_by], "hasVariant": variants,
-            "offers": [variant["offers"] for variant in variants]}
+    return {"@type": "ProductGroup", "@id": node_id, **common, **rating(record.rating, record.reviews),
+            "sku": record.sku, "productGroupID": record.sku,
+            "variesBy": [VARIANT_OPTIONS[key] for key in record.varies_by if key in VARIANT_OPTIONS],
+            "hasVariant": variants, "offers": [variant["offers"] for variant in variants]}
 
 
-def rating(reviews, product_name: str) -> dict:
-    """aggregateRating and review for a product, from its published reviews."""
-    if not reviews:
+def rating(value, reviews) -> dict:
+    """aggregateRating (the catalogue's one rounded rating) and review, from published reviews."""
+    if not value or not reviews:
         return {}
-    average = sum(review.rating for review in reviews) / len(reviews)
     return {
-        "aggregateRating": {"@type": "AggregateRating", "ratingValue": f"{average:.1f}", "bestRating": 5,
-                            "worstRating": 1, "ratingCount": len(reviews), "reviewCount": len(reviews)},
+        "aggregateRating": {"@type": "AggregateRating", "ratingValue": value.value_text, "bestRating": value.best,
+                            "worstRating": value.worst, "ratingCount": value.count, "reviewCount": value.count},
         "review": [{
             "@type": "Review",
             "name": review.title,

@@ -13,7 +13,6 @@ DEFAULTS = {
     "SEO_SAME_AS": [],
     "SEO_ORGANIZATION_AUTHORS": [],
     "SEO_PAGE_TYPES": {},
-    "SEO_LOGO": "theme/img/logo.png",
 }
 PAGE_TYPES = ("WebPage", "AboutPage", "ContactPage", "FAQPage", "CheckoutPage", "CollectionPage")
 
@@ -32,7 +31,7 @@ class SeoSettings:
     same_as: tuple[str, ...]
     organization_authors: frozenset[str]
     page_types: dict
-    logo: str
+
 
     @classmethod
     def from_settings(cls, settings: dict) -> "SeoSettings":
@@ -55,5 +54,4 @@ class SeoSettings:
             if kind not in PAGE_TYPES:
                 raise SeoConfigurationError(f"SEO_PAGE_TYPES[{slug!r}]: {kind!r} is not one of {', '.join(PAGE_TYPES)}")
         return cls(bool(get("SEO_NOINDEX_TAGS")), bool(get("SEO_NOINDEX_PAGINATED")), max_urls, disallow,
-                   str(get("SEO_ROBOTS_EXTRA")), same_as, frozenset(get("SEO_ORGANIZATION_AUTHORS")), page_types,
-                   str(get("SEO_LOGO")))
+                   str(get("SEO_ROBOTS_EXTRA")), same_as, frozenset(get("SEO_ORGANIZATION_AUTHORS")), page_types)

@@ -1,7 +1,8 @@
 """Product cards in posts: `[[prodotto: sku-or-slug]]` alone on a line.
 
-A Python-Markdown extension turns the line into a placeholder element; after every product is read,
-the shop replaces each placeholder with the product's card, or reports the unknown reference.
+A Python-Markdown extension turns the line into a placeholder element and records the reference in the
+document's metadata (so Pelican's content cache keeps it); each output (page, feed, e-mail) then renders
+its own card from the catalogue record, and the shop reports unknown references with the file that names them.
 """
 
 from __future__ import annotations
@@ -12,8 +13,19 @@ import xml.etree.ElementTree as etree
 from markdown.blockprocessors import BlockProcessor
 from markdown.extensions import Extension
 
-PLACEHOLDER_ATTRIBUTE = "data-vetrina-product"
+from .catalog import MENTIONS_KEY, PLACEHOLDER_ATTRIBUTE
+
 EMBED_PATTERN = re.compile(r"^\[\[\s*(?:prodotto|product)\s*:\s*([\w.\-/]+)\s*\]\]$", re.IGNORECASE)
+
+
+def record_mention(md, reference: str) -> None:
+    """Add reference to md.Meta[MENTIONS_KEY] as one "a, b" value (Pelican reads one value as a string)."""
+    if not hasattr(md, "Meta"):
+        md.Meta = {}
+    known = [r.strip() for r in (md.Meta.get(MENTIONS_KEY) or [""])[0].split(",") if r.strip()]
+    if reference not in known:
+        known.append(reference)
+    md.Meta[MENTIONS_KEY] = [", ".join(known)]
 
 
 class ProductEmbedProcessor(BlockProcessor):
@@ -24,14 +36,22 @@ class ProductEmbedProcessor(BlockProcessor):
         reference = EMBED_PATTERN.match(blocks.pop(0).strip()).group(1)
         element = etree.SubElement(parent, "div")
         element.set(PLACEHOLDER_ATTRIBUTE, reference)
+        record_mention(self.parser.md, reference)
 
 
 class ProductEmbedExtension(Extension):
     """Registers the `[[prodotto: ref]]` block syntax."""
 
     def extendMarkdown(self, md):
+        md.registerExtension(self)
+        self.md = md
         # Before paragraphs (priority 10), after lists and quotes.
         md.parser.blockprocessors.register(ProductEmbedProcessor(md.parser), "vetrina_product", 25)
+
+    def reset(self):
+        meta = getattr(self.md, "Meta", None)
+        if isinstance(meta, dict):
+            meta.pop(MENTIONS_KEY, None)
 
 
 def makeExtension(**kwargs):

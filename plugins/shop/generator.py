@@ -1,147 +1,70 @@
-"""The products generator: reads products and keyword lists, links them to posts, writes the shop's pages."""
+"""The products generator: builds the catalogue from the shop's files, links it to posts, writes the shop's pages."""
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import logging
-import os
-from dataclasses import dataclass, field
 from pathlib import Path
 
-import markdown
 from bs4 import BeautifulSoup
+from pelican.contents import Article
 from pelican.generators import Generator
-from pelican.utils import get_date, slugify
+from pelican.utils import slugify
 
-from . import frontmatter, parse, related
-from .contents import ProductListPage, ProductPage
-from .embeds import PLACEHOLDER_ATTRIBUTE
-from .model import ProductError, average_rating
+from core import commentable
+from core.urls import join
+
+from . import parse, related
+from .catalog import (
+    CONTEXT_KEY,
+    DEFAULT_SORT,
+    JSON_FILE,
+    SORT_ORDERS,
+    Catalog,
+    ProductCategory,
+    ProductListPage,
+    ProductPage,
+    mention_references,
+    rating_of,
+)
+from .model import ProductError
+from .reading import FrontMatterFiles, date_field, review
 
 logger = logging.getLogger(__name__)
 
-SORT_ORDERS = {
-    # URL slug: sort key; the first is the catalogue's default order. Labels live in catalog.html.
-    "in-evidenza": lambda p: (not p.featured, not p.available, -p.date.timestamp()),
-    "novita": lambda p: -p.date.timestamp(),
-    "prezzo-crescente": lambda p: (p.lowest_offer.price, p.title),
-    "prezzo-decrescente": lambda p: (-p.lowest_offer.price, p.title),
-}
-
-
-@dataclass
-class ProductCategory:
-    name: str
-    slug: str
-    url: str
-    products: list = field(default_factory=list, repr=False)
-
-    def __str__(self):
-        return self.name
-
-
-@dataclass
-class Shop:
-    """Everything the templates need about the shop, in context["shop"]."""
-
-    settings: object
-    products: list = field(default_factory=list)
-    categories: list = field(default_factory=list)
-    lists: list = field(default_factory=list)
-    by_reference: dict = field(default_factory=dict)
-
-    @property
-    def featured(self) -> list:
-        ordered = sorted(self.products, key=SORT_ORDERS["in-evidenza"])
-        return ordered[: self.settings.home_featured]
-
-    def find(self, reference: str):
-        return self.by_reference.get(reference)
-
 
 class ProductsGenerator(Generator):
-    """Reads content/products and content/lists; writes product, catalogue, category and list pages."""
+    """Reads content/products, reviews and lists into the catalogue; writes product, catalogue and list pages."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.config = self.settings["SHOP_CONFIG"]
-        self.shop = Shop(settings=self.config)
+        self.shop = Catalog(settings=self.config)
+        self.files = FrontMatterFiles(self.path, self.settings["MARKDOWN"])
 
     # --- reading -------------------------------------------------------
     def generate_context(self):
         self.read_products()
         self.read_reviews()
         self.read_lists()
-        self.link_posts()
+        self.link_mentions()
         self.recommend()
-        self.context["shop"] = self.shop
+        self.context[CONTEXT_KEY] = self.shop
+        commentable.register(self.context, "product", self.shop.products)
 
-    def _markdown(self, text: str) -> str:
-        config = dict(self.settings["MARKDOWN"])
-        config["extensions"] = [e for e in config.get("extensions", []) if e != "markdown.extensions.meta"]
-        return markdown.Markdown(**config).convert(text)
-
-    def _read(self, path: str):
-        """(fields, html body, source path) of a front-matter file, or None after logging why."""
-        source = os.path.join(self.path, path)
-        try:
-            with open(source, encoding="utf-8") as handle:
-                fields, body = frontmatter.split(handle.read())
-        except frontmatter.FrontMatterError as error:
-            logger.error("%s: %s", source, error)
-            return None
-        return fields, self._markdown(body), source
-
-    def _published_files(self, paths):
-        """(fields, html body, source path) of every readable front-matter file in paths that is not a draft."""
-        for path in self.get_files(paths, extensions=("md", "markdown")):
-            read = self._read(path)
-            if read is None:
-                continue
-            if str(read[0].get("status", "published")).lower() == "draft":
-                continue
-            yield read
+    def _files(self, paths):
+        # In path order, so that of two files claiming one sku or slug the same one wins on every build.
+        return self.files.published(sorted(self.get_files(paths, extensions=("md", "markdown"))))
 
     def _image_exists(self, src: str) -> bool:
         return (Path(self.path) / src).is_file()
 
-    def _date(self, fields: dict, source: str) -> dt.datetime | None:
-        value = fields.get("date")
-        if value is None:
-            logger.error("%s: field 'date': is required", source)
-            return None
-        try:
-            return get_date(str(value)) if not isinstance(value, dt.datetime) else value
-        except (ValueError, TypeError):
-            logger.error("%s: field 'date': %r is not a date such as 2026-05-10 10:00", source, value)
-            return None
-
     def read_products(self):
         pages = {}
-        for fields, html, source in self._published_files(self.config.product_paths):
-            try:
-                model = parse.product(fields, default_currency=self.config.currency, today=self.config.today,
-                                      image_exists=self._image_exists,
-                                      shipping_classes=self.config.shipping_classes,
-                                      default_shipping_class=self.config.default_shipping_class)
-            except ProductError as error:
-                logger.error("%s: %s", source, error)
-                continue
-            date = self._date(fields, source)
-            if date is None or not self._check_checkout_links(model, source):
-                continue
-            try:
-                metadata = self._metadata(fields, model.title, date)
-            except ProductError as error:
-                logger.error("%s: %s", source, error)
-                continue
-            page = ProductPage(demote_headings(html), metadata=metadata, settings=self.settings,
-                               source_path=source, context=self.context)
-            page.model = model
-            page.description = model.summary
-            page.image = model.images[0].src
-            pages[source] = page
+        for fields, html, mentions, source in self._files(self.config.product_paths):
+            page = self._product(fields, html, mentions, source)
+            if page is not None:
+                pages[source] = page
         for sku, first, second in parse.duplicate_skus({s: p.model for s, p in pages.items()}):
             logger.error("%s: field 'sku': %s is already used by %s", second, sku, first)
             pages.pop(second, None)
@@ -157,22 +80,29 @@ class ProductsGenerator(Generator):
         self.shop.categories = self._categories(products)
         for page in products:
             self.add_source_path(page)
-            for key in (page.sku, page.slug, *page.skus):
+            for key in page.skus + (page.slug,):
                 self.shop.by_reference.setdefault(key, page)
-            page.posts = []
-            page.reviews = []
-            page.average_rating = None
 
-    def _metadata(self, fields: dict, title: str, date) -> dict:
-        metadata = {"title": title, "slug": str(fields.get("slug")), "date": date,
-                    "lang": fields.get("lang", self.settings["DEFAULT_LANG"])}
-        if fields.get("modified"):
-            value = fields["modified"]
-            try:
-                metadata["modified"] = value if isinstance(value, dt.datetime) else get_date(str(value))
-            except (ValueError, TypeError):
-                raise ProductError("modified", f"{value!r} is not a date such as 2026-05-10 10:00") from None
-        return metadata
+    def _product(self, fields, html, mentions, source) -> ProductPage | None:
+        try:
+            model = parse.product(fields, default_currency=self.config.currency, today=self.config.today,
+                                  image_exists=self._image_exists, shipping_classes=self.config.shipping_classes,
+                                  default_shipping_class=self.config.default_shipping_class)
+            date = date_field(fields, source)
+            if date is None or not self._check_checkout_links(model, source):
+                return None
+            metadata = {"title": model.title, "slug": str(fields.get("slug")), "date": date,
+                        "lang": fields.get("lang", self.settings["DEFAULT_LANG"]), "product_mentions": mentions}
+            if fields.get("modified"):
+                modified = date_field(fields, source, "modified")
+                if modified is None:
+                    return None
+                metadata["modified"] = modified
+        except ProductError as error:
+            logger.error("%s: %s", source, error)
+            return None
+        return ProductPage(demote_headings(html), model, metadata=metadata, settings=self.settings,
+                           source_path=source, context=self.context)
 
     def _check_checkout_links(self, model, source: str) -> bool:
         provider = self.config.checkout
@@ -193,20 +123,19 @@ class ProductsGenerator(Generator):
     def _categories(self, products) -> list:
         categories: dict[str, ProductCategory] = {}
         for page in products:
-            slug = slugify(page.category, regex_subs=self.settings["SLUG_REGEX_SUBSTITUTIONS"])
+            name = page.model.category_name
+            slug = slugify(name, regex_subs=self.settings["SLUG_REGEX_SUBSTITUTIONS"])
             if slug not in categories:
-                categories[slug] = ProductCategory(page.category, slug, self.config.category_url.format(slug=slug))
+                categories[slug] = ProductCategory(name, slug, self.config.category_url.format(slug=slug))
             categories[slug].products.append(page)
             page.category = categories[slug]
         return sorted(categories.values(), key=lambda c: c.name.lower())
 
     def read_reviews(self):
-        """Attach each review file to its product; the newest first."""
-        for fields, html, source in self._published_files(self.config.review_paths):
-            try:
-                item = parse.review(fields, html, BeautifulSoup(html, "html.parser").get_text(" ").strip(), source)
-            except ProductError as error:
-                logger.error("%s: %s", source, error)
+        """Attach each review file to its product (a variant's sku: a review of that variant); the newest first."""
+        for fields, html, _, source in self._files(self.config.review_paths):
+            item = review(fields, html, source)
+            if item is None:
                 continue
             product = self.shop.find(item.product)
             if product is None:
@@ -215,10 +144,10 @@ class ProductsGenerator(Generator):
             product.reviews.append(item)
         for page in self.shop.products:
             page.reviews.sort(key=lambda r: r.date, reverse=True)
-            page.average_rating = average_rating(page.reviews)
+            page.rating = rating_of(page.reviews)
 
     def read_lists(self):
-        for fields, html, source in self._published_files(self.config.list_paths):
+        for fields, html, mentions, source in self._files(self.config.list_paths):
             try:
                 query = self._list_query(fields)
             except ProductError as error:
@@ -228,11 +157,12 @@ class ProductsGenerator(Generator):
             if missing:
                 logger.error("%s: field 'pinned': no product with sku or slug %s", source, ", ".join(missing))
                 continue
-            date = self._date(fields, source)
+            date = date_field(fields, source)
             if date is None:
                 continue
             page = ProductListPage(html, metadata={"title": parse.text(fields, "title"), "slug": str(fields["slug"]),
-                                                   "date": date, "lang": self.settings["DEFAULT_LANG"]},
+                                                   "date": date, "lang": self.settings["DEFAULT_LANG"],
+                                                   "product_mentions": mentions},
                                    settings=self.settings, source_path=source, context=self.context)
             page.description = parse.text(fields, "summary", required=False) or page.title
             page.products = self._rank(query)
@@ -261,7 +191,7 @@ class ProductsGenerator(Generator):
         pinned = tuple(self.shop.by_reference[ref].slug for ref in query.pinned)
         query = related.ListQuery(query.keywords, query.tags, pinned, query.max_price, query.limit)
         candidates = [related.Candidate(
-            key=p.slug, title=p.title, tags=frozenset(t.lower() for t in p.tags),
+            key=p.slug, title=p.title, tags=frozenset(t.lower() for t in p.model.tags),
             text=f"{p.summary} {BeautifulSoup(p._content, 'html.parser').get_text(' ')}",
             price=p.lowest_offer.price, boost=p.boost, available=p.available) for p in self.shop.products]
         by_slug = {p.slug: p for p in self.shop.products}
@@ -269,60 +199,54 @@ class ProductsGenerator(Generator):
 
     # --- cross links -----------------------------------------------------
     def _writings(self):
-        """Every post and page that may embed product cards, translations and drafts included."""
-        seen = []
+        """Every post, page, product and list whose body may show product cards, translations and drafts included."""
+        seen: dict[int, object] = {}
         for key in ("articles", "drafts", "pages", "hidden_pages", "draft_pages"):
             for item in self.context.get(key, []):
                 for writing in (item, *getattr(item, "translations", [])):
-                    if writing not in seen:
-                        seen.append(writing)
+                    seen.setdefault(id(writing), writing)
         for item in self.shop.products + self.shop.lists:
-            seen.append(item)
-        return seen
+            seen.setdefault(id(item), item)
+        return list(seen.values())
 
-    def link_posts(self):
-        """Replace product placeholders with cards; remember which products each writing mentions, and back."""
-        template = self.get_template("partials/product_embed")
+    def link_mentions(self):
+        """From the references the Markdown extension recorded: which products each writing shows, and back.
+
+        Only published posts count as posts that talk about a product (not pages, products or drafts).
+        """
         for writing in self._writings():
-            writing.mentions = []
-            html = getattr(writing, "_content", "") or ""
-            if PLACEHOLDER_ATTRIBUTE not in html:
-                continue
-            soup = BeautifulSoup(html, "html.parser")
-            for placeholder in soup.find_all(attrs={PLACEHOLDER_ATTRIBUTE: True}):
-                reference = placeholder[PLACEHOLDER_ATTRIBUTE]
+            writing.mentions, writing.mentions_by_reference = [], {}
+            for reference in mention_references(writing.metadata):
                 product = self.shop.find(reference)
                 if product is None:
                     logger.error("%s: product card [[prodotto: %s]]: no product has this sku or slug",
                                  writing.source_path, reference)
-                    placeholder.decompose()
                     continue
-                card = template.render({**self.context, "product": product, "article": writing})
-                placeholder.replace_with(BeautifulSoup(card, "html.parser"))
+                writing.mentions_by_reference[reference] = product
                 if product not in writing.mentions:
                     writing.mentions.append(product)
-                if writing not in product.posts and hasattr(writing, "category") and writing.status == "published":
-                    product.posts.append(writing)
-            writing._content = str(soup)
+                if (isinstance(writing, Article) and writing.status == "published"
+                        and writing not in product.mentioned_in):
+                    product.mentioned_in.append(writing)
 
     def recommend(self):
         """Related products and posts for every product and post, from tags, category and words."""
         articles = list(self.context.get("articles", []))
         count = self.config.related_count
 
-        def profile(item, key):
-            tags = frozenset(str(t).lower() for t in getattr(item, "tags", []) or [])
-            category = str(getattr(item, "category", "") or "")
+        def profile(item, key, tags, category):
             text = getattr(item, "description", "") or ""
-            return related.Profile(key, tags, category, related.keywords(item.title, text))
+            return related.Profile(key, frozenset(str(t).lower() for t in tags), category,
+                                   related.keywords(item.title, text))
 
-        product_profiles = [profile(p, p.slug) for p in self.shop.products]
-        article_profiles = [profile(a, a.url) for a in articles]
+        product_profiles = [profile(p, p.slug, p.model.tags, p.category.name) for p in self.shop.products]
+        article_profiles = [profile(a, a.url, getattr(a, "tags", []) or [], str(getattr(a, "category", "") or ""))
+                            for a in articles]
         by_slug = {p.slug: p for p in self.shop.products}
         by_url = {a.url: a for a in articles}
         for page, own in zip(self.shop.products, product_profiles):
             page.related_products = [by_slug[k] for k in related.most_related(own, product_profiles, count)]
-            mentioned = [a for a in page.posts if a in articles]
+            mentioned = list(page.mentioned_in)
             others = [by_url[k] for k in related.most_related(own, article_profiles, count + len(mentioned))
                       if by_url[k] not in mentioned]
             page.related_posts = (mentioned + others)[:count]
@@ -339,16 +263,17 @@ class ProductsGenerator(Generator):
             writer.write_file(page.save_as, self.get_template(page.template), self.context,
                               product=page, relative_urls=self.settings["RELATIVE_URLS"], url=page.url)
         self._write_listing(writer, "catalog", self.config.catalog_url, self.shop.products,
-                            SORT_ORDERS["in-evidenza"], sort_slug="in-evidenza")
+                            SORT_ORDERS[DEFAULT_SORT], sort_slug=DEFAULT_SORT)
         for slug, key in list(SORT_ORDERS.items())[1:]:
             self._write_listing(writer, "catalog", self.config.sort_url.format(slug=slug), self.shop.products,
                                 key, sort_slug=slug)
         for category in self.shop.categories:
             self._write_listing(writer, "product_category", category.url, category.products,
-                                SORT_ORDERS["in-evidenza"], category=category)
+                                SORT_ORDERS[DEFAULT_SORT], category=category)
         for page in self.shop.lists:
             writer.write_file(page.save_as, self.get_template(page.template), self.context,
                               page=page, relative_urls=self.settings["RELATIVE_URLS"], url=page.url)
+        self._write_catalogue_file()
         if self.config.checkout == "snipcart":
             self._write_snipcart_json()
 
@@ -359,16 +284,23 @@ class ProductsGenerator(Generator):
                           relative_urls=self.settings["RELATIVE_URLS"], listing_url=url,
                           sort_slugs=list(SORT_ORDERS), **extra)
 
+    def _absolute(self, path: str) -> str:
+        """Absolute URLs in shop.json, also in development builds (where SITEURL is empty)."""
+        return join(self.settings["SITE_CONFIG"].public_url, path)
+
+    def _write_catalogue_file(self):
+        """shop.json: the catalogue as data, for the newsletter and anything that runs after the build."""
+        data = self.shop.as_json(self._absolute)
+        target = Path(self.output_path) / JSON_FILE
+        target.write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
+
     def _write_snipcart_json(self):
         """The {id, price, url} file Snipcart's JSON crawler reads, one entry per sku that can be bought."""
-        site = self.settings["SITEURL"]
-        entries = []
-        for page in self.shop.products:
-            for offer in page.offers:
-                entries.append({"id": offer.sku, "price": float(offer.price_text), "url": f"{site}/{page.url}"})
+        # The crawler wants a JSON number: the float of the one serialised text, so the digits are the page's.
+        entries = [{"id": sold.sku, "price": float(sold.offer.price_text), "url": join(self.settings["SITEURL"], sold.url)}
+                   for page in self.shop.products for sold in page.sold]
         target = Path(self.output_path) / "snipcart-products.json"
         target.write_text(json.dumps(entries, ensure_ascii=False, indent=1), encoding="utf-8")
-
 
 
 def demote_headings(html: str) -> str:

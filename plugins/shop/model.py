@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from babel.core import get_global
 from babel.numbers import get_territory_currencies
@@ -32,6 +32,17 @@ VARIANT_OPTIONS = {
     "pattern": "https://schema.org/pattern",
 }
 SALE_REFERENCE_DAYS = 30
+CENT = Decimal("0.01")
+
+
+def price_text(amount: Decimal) -> str:
+    """The one way an amount is written for machines: a dot and two decimals ("249.00"), never a float."""
+    return str(Decimal(amount).quantize(CENT, rounding=ROUND_HALF_UP))
+
+
+def price_with_currency(amount: Decimal, currency: str) -> str:
+    """An amount with its ISO 4217 code, as Merchant Center wants it: "249.00 EUR"."""
+    return f"{price_text(amount)} {currency}"
 
 
 class ProductError(ValueError):
@@ -107,8 +118,8 @@ class Offer:
 
     @property
     def price_text(self) -> str:
-        """The price with a dot and two decimals, as buttons and feeds want it."""
-        return f"{self.price:.2f}"
+        """The price charged now, written by price_text ("249.00"), for buttons and data attributes."""
+        return price_text(self.price)
 
 
 @dataclass(frozen=True)
@@ -130,7 +141,7 @@ class Product:
     slug: str
     uid: str
     summary: str
-    category: str
+    category_name: str  # as written in the file; the page's .category is its ProductCategory
     tags: tuple[str, ...]
     brand: str
     gtin: str
@@ -177,7 +188,7 @@ class Product:
 class Review:
     """A customer's review of a product, from a file in content/reviews (moderated by review of the file)."""
 
-    product: str  # the sku or slug it reviews
+    product: str  # the sku or slug it reviews: a variant's sku when the review is about that variant
     author: str
     date: dt.date
     rating: int
@@ -187,7 +198,24 @@ class Review:
     source: str
 
 
-def average_rating(reviews) -> Decimal | None:
+@dataclass(frozen=True)
+class Rating:
+    """The average of some reviews, rounded once (half up, one decimal) for every place that shows it."""
+
+    value: Decimal
+    count: int
+    best: int = 5
+    worst: int = 1
+
+    @property
+    def value_text(self) -> str:
+        return str(self.value)
+
+
+def rating_of(reviews) -> Rating | None:
+    """93 points over 20 reviews is 4.65: shown as 4.7 on the page and in aggregateRating alike."""
+    reviews = list(reviews)
     if not reviews:
         return None
-    return (Decimal(sum(review.rating for review in reviews)) / len(reviews)).quantize(Decimal("0.1"))
+    average = Decimal(sum(review.rating for review in reviews)) / len(reviews)
+    return Rating(average.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP), len(reviews))

@@ -270,7 +270,7 @@ def product(fields: dict, *, default_currency: str, today: dt.date, image_exists
         slug=text(fields, "slug", required=True),
         uid=text(fields, "uid"),
         summary=text(fields, "summary", required=True),
-        category=text(fields, "category", required=True),
+        category_name=text(fields, "category", required=True),
         tags=tuple(str(tag).strip() for tag in tags if str(tag).strip()),
         brand=text(fields, "brand"),
         gtin=code(fields, "gtin"),

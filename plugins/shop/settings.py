@@ -7,6 +7,8 @@ import os
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
+from core.settings import site_settings
+
 from .model import CURRENCIES
 
 DEFAULTS = {
@@ -132,7 +134,7 @@ class ShopSettings:
         checkout = get("SHOP_CHECKOUT")
         if checkout not in CHECKOUT_MODES:
             raise ShopConfigurationError(f"SHOP_CHECKOUT {checkout!r}: use one of {', '.join(CHECKOUT_MODES)}")
-        order_email = get("SHOP_ORDER_EMAIL") or settings.get("BUSINESS_EMAIL", "")
+        order_email = get("SHOP_ORDER_EMAIL") or site_settings(settings).business.email
         if checkout == "email" and "@" not in order_email:
             raise ShopConfigurationError("SHOP_CHECKOUT 'email' needs SHOP_ORDER_EMAIL (or BUSINESS_EMAIL)")
         api_key = get("SHOP_SNIPCART_API_KEY") or os.environ.get("SNIPCART_API_KEY", "")
