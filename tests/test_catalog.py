@@ -216,3 +216,24 @@ def test_tasks_only_wire_tasks_to_modules():
             assert "task" in decorators, f"tasks.py: {node.name} is not a task"
         assert not isinstance(node, ast.ClassDef), f"tasks.py defines class {node.name}"
 
+
+
+def test_review_text_is_cleaned_like_a_comment(build_site):
+    hostile = ("---\nproduct: T-1\nauthor: Cliente\ndate: 2026-10-01\nrating: 4\ntitle: Bella\n---\n"
+               "Suona bene <img src=x onerror=\"alert(1)\"> <a href=\"javascript:alert(2)\" onclick=\"x()\">qui</a>"
+               "<script>alert(3)</script> e <em>costa poco</em>.\n")
+    output = build_site({**catalogue(), "reviews/t-1.md": hostile}, SHOP_TODAY=TODAY)
+    text = parse(output / "prodotti/chitarra-di-prova/index.html").select_one(".review-text")
+    assert text.find("em").get_text() == "costa poco"
+    assert not text.find_all(["img", "script"]) and "alert(3)" not in text.get_text()
+    assert all(not a.get("onclick") and not a.get("href", "").startswith("javascript:") for a in text.find_all("a"))
+
+
+def test_cached_comments_are_cleaned_again():
+    from comments import isso
+
+    comment = isso.comment_from_dict({"id": 1, "author": "A", "website": "", "created": "2026-10-01T10:00:00+00:00",
+                                      "html": "<p>Ciao</p><script>alert(1)</script>", "replies": [
+                                          {"id": 2, "author": "B", "website": "", "created": "2026-10-02T10:00:00+00:00",
+                                           "html": "<p onclick='x()'>Risposta</p>", "replies": []}]})
+    assert comment.html == "<p>Ciao</p>" and comment.replies[0].html == "<p>Risposta</p>"
