@@ -237,3 +237,20 @@ def test_cached_comments_are_cleaned_again():
                                           {"id": 2, "author": "B", "website": "", "created": "2026-10-02T10:00:00+00:00",
                                            "html": "<p onclick='x()'>Risposta</p>", "replies": []}]})
     assert comment.html == "<p>Ciao</p>" and comment.replies[0].html == "<p>Risposta</p>"
+
+
+def test_free_form_variant_options_are_shown_but_only_googles_are_variant_dimensions(build_site):
+    cable = product_file(title="Cavo lungo", slug="cavo-lungo", sku="CL", category="Cavi", variants=[
+        {"sku": "CL-3", "options": {"Colore": "Nero", "Lunghezza": "3 m"}},
+        {"sku": "CL-6", "options": {"Colore": "Rosso", "Lunghezza": "6 m"}, "price": "19.00"}])
+    output = build_site({**catalogue(), "products/cavo-lungo.md": cable}, SHOP_TODAY=TODAY)
+    page = parse(output / "prodotti/cavo-lungo/index.html")
+    assert [h.get_text() for h in page.select(".variant-name")] == ["Nero, 3 m", "Rosso, 6 m"]
+    group = nodes(jsonld(page), "ProductGroup")[0]
+    assert group["variesBy"] == ["https://schema.org/color"]
+    variant = group["hasVariant"][0]
+    assert variant["color"] == "Nero" and "Lunghezza" not in variant
+    assert variant["additionalProperty"] == [{"@type": "PropertyValue", "name": "Lunghezza", "value": "3 m"}]
+    merchant = etree.parse(str(output / "feeds/merchant.xml")).getroot()
+    item = next(i for i in merchant.iter("item") if i.findtext(f"{G}id") == "CL-6")
+    assert item.findtext(f"{G}color") == "Rosso" and item.find(f"{G}Lunghezza") is None

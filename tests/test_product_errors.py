@@ -41,8 +41,10 @@ BAD_FIELDS = [
      {"sale": {"price": "200.00", "start": "2026-11-15"}, "price_history": [{"date": "2026-10-01", "price": "260.00"}]},
      "price_history", ["2026-11-15", "260.00", "249.00"]),
     ("variant without sku", {"variants": [{"options": {"color": "Rossa"}}]}, "variants[0].sku", ["required"]),
-    ("unknown variant option", {"variants": [{"sku": "V", "options": {"colore": "Rossa"}}]},
-     "variants[0].options.colore", ["color", "size"]),
+    ("variant option without a value", {"variants": [{"sku": "V", "options": {"Lunghezza": None}}]},
+     "variants[0].options.Lunghezza", ["name and a value"]),
+    ("variant option named twice", {"variants": [{"sku": "V", "options": {"color": "Rossa", "colore": "Rossa"}}]},
+     "variants[0].options.colore", ["same as options.color"]),
     ("variant with its own price under a product sale",
      {"sale": {"price": "200.00", "start": "2026-11-15"},
       "variants": [{"sku": "V", "options": {"size": "M"}, "price": "300.00"}]},
@@ -107,7 +109,7 @@ def test_every_bad_product_of_a_build_is_reported_with_file_and_field(build_site
         # errors of the parser, as the build reports them
         "products/prezzo.md": product_file(slug="prezzo", sku="P-1", price="dodici", checkout=LINK),
         "products/variante.md": product_file(slug="variante", sku="V-1", checkout=LINK,
-                                             variants=[{"sku": "V-1a", "options": {"colore": "Rossa"}}]),
+                                             variants=[{"sku": "V-1a", "options": {"color": "Rossa", "colore": "Rossa"}}]),
         # checks only the generator makes
         "products/modificato.md": product_file(slug="modificato", sku="M-1", modified="ieri", checkout=LINK),
         "products/senza-data.md": product_file(slug="senza-data", sku="D-1", date=None, checkout=LINK),

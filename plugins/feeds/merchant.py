@@ -63,7 +63,7 @@ def item_fields(entry, product, sold: SoldOffer, absolute, timezone_offset: str)
     if not sold.gtin and not sold.mpn:
         g.field("identifier_exists", "no")
     if variant is not None:
-        for option, value in variant.options.items():
+        for option, value in variant.google_options.items():
             g.field(option, value)
     g.field("product_type", product.category.name)
     if product.weight_kg is not None and not product.digital:

@@ -314,9 +314,12 @@ def product(site: Site, record, *, url: str, images: list[str], absolute, shippi
             "image": [absolute(item.image.src)],
             "itemCondition": condition_url,
             **identifiers(variant.gtin, variant.mpn),
-            **{key: value for key, value in variant.options.items()},
+            **variant.google_options,
             "offers": offer(site, item, url, condition_url, shipping_for(item), terms),
         }
+        if variant.free_options:
+            node["additionalProperty"] = [{"@type": "PropertyValue", "name": name, "value": value}
+                                          for name, value in variant.free_options.items()]
         if "brand" in common:
             node["brand"] = common["brand"]
         node.update(rating(rating_of(own_reviews), own_reviews))
@@ -324,7 +327,7 @@ def product(site: Site, record, *, url: str, images: list[str], absolute, shippi
     # The group also lists every variant's Offer, so a product snippet for the page has its prices too.
     return {"@type": "ProductGroup", "@id": node_id, **common, **rating(record.rating, record.reviews),
             "sku": record.sku, "productGroupID": record.sku,
-            "variesBy": [VARIANT_OPTIONS[key] for key in record.varies_by if key in VARIANT_OPTIONS],
+            "variesBy": [VARIANT_OPTIONS[key] for key in record.varies_by],
             "hasVariant": variants, "offers": [variant["offers"] for variant in variants]}
 
 

@@ -24,13 +24,26 @@ def _currencies_in_use() -> frozenset[str]:
 
 
 CURRENCIES = _currencies_in_use()
-# Variant options a shopper can choose by, mapped to the schema.org property Google reads in variesBy.
+# The variant options Google reads (variesBy, Merchant Center), with the schema.org property of each.
 VARIANT_OPTIONS = {
     "color": "https://schema.org/color",
     "size": "https://schema.org/size",
     "material": "https://schema.org/material",
     "pattern": "https://schema.org/pattern",
 }
+# Option names a writer may use for them, in English or Italian; any other name ("Lunghezza") is free-form:
+# shown to the shopper and in JSON-LD as an additionalProperty, but not a variesBy dimension.
+OPTION_NAMES = {
+    "color": "color", "colour": "color", "colore": "color",
+    "size": "size", "taglia": "size", "misura": "size",
+    "material": "material", "materiale": "material",
+    "pattern": "pattern", "fantasia": "pattern",
+}
+
+
+def google_option(name: str) -> str | None:
+    """The Google variant attribute an option name stands for ("Colore" -> "color"), or None if free-form."""
+    return OPTION_NAMES.get(name.strip().lower())
 SALE_REFERENCE_DAYS = 30
 CENT = Decimal("0.01")
 
@@ -133,6 +146,16 @@ class Variant:
     mpn: str
     links: dict = field(default_factory=dict)
 
+    @property
+    def google_options(self) -> dict[str, str]:
+        """{color|size|material|pattern: value} for the options Google reads."""
+        return {google_option(name): value for name, value in self.options.items() if google_option(name)}
+
+    @property
+    def free_options(self) -> dict[str, str]:
+        """The other options, as written ("Lunghezza": "3 m")."""
+        return {name: value for name, value in self.options.items() if not google_option(name)}
+
 
 @dataclass(frozen=True)
 class Product:
@@ -161,9 +184,10 @@ class Product:
 
     @property
     def varies_by(self) -> tuple[str, ...]:
+        """The Google variant attributes the variants differ by (free-form options are not among them)."""
         keys = []
         for variant in self.variants:
-            keys.extend(key for key in variant.options if key not in keys)
+            keys.extend(key for key in variant.google_options if key not in keys)
         return tuple(keys)
 
     @property

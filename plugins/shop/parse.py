@@ -9,7 +9,7 @@ from typing import Callable
 from .model import (
     CURRENCIES,
     SALE_REFERENCE_DAYS,
-    VARIANT_OPTIONS,
+    google_option,
     Availability,
     Condition,
     Image,
@@ -210,9 +210,16 @@ def variant(entry: dict, name: str, defaults: dict, image_exists, today) -> Vari
     options = entry.get("options") or {}
     if not isinstance(options, dict) or not options:
         raise ProductError("options", "must name what the variant is, e.g. {color: Rosso}")
-    for key in options:
-        if key not in VARIANT_OPTIONS:
-            raise ProductError(f"options.{key}", f"use one of: {', '.join(VARIANT_OPTIONS)}")
+    seen: dict[str, str] = {}
+    for key, value in options.items():
+        if not isinstance(key, str) or not key.strip() or isinstance(value, (dict, list)) or value in (None, ""):
+            raise ProductError(f"options.{key}", "write each option as a name and a value, e.g. color: Rossa "
+                                                 "(color, size, material, pattern, or a name of yours such as Lunghezza)")
+        google = google_option(key)
+        if google in seen:
+            raise ProductError(f"options.{key}", f"says the same as options.{seen[google]} ({google}): keep one")
+        if google:
+            seen[google] = key
     own_price = "price" in entry
     price = money(entry["price"], "price") if own_price else defaults["price"]
     if own_price and defaults["sale"] and "sale" not in entry:

@@ -76,7 +76,7 @@ boost: 1                          # (optional) weight in keyword lists: above 1 
 #     price: "129.00"
 # variants:                       # (optional) versions with their own sku, price, availability, image
 #   - sku: {sku}-R
-#     options: {{color: Rosso}}      # color | size | material | pattern
+#     options: {{color: Rosso}}      # color | size | material | pattern, or a name of yours (Lunghezza)
 #     price: "129.00"
 #     availability: in_stock
 #     image: {{src: images/products/{slug_path}-rosso.jpg, alt: "La versione rossa"}}
