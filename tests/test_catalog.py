@@ -254,3 +254,23 @@ def test_free_form_variant_options_are_shown_but_only_googles_are_variant_dimens
     merchant = etree.parse(str(output / "feeds/merchant.xml")).getroot()
     item = next(i for i in merchant.iter("item") if i.findtext(f"{G}id") == "CL-6")
     assert item.findtext(f"{G}color") == "Rosso" and item.find(f"{G}Lunghezza") is None
+
+
+def test_cards_work_with_formatted_summaries_and_unknown_references_leave_no_placeholder(build_site):
+    content = {**catalogue(), "posts/a.md": post(title="Due schede", slug="due", summary="Un *riassunto* formattato.",
+                                                 body="Il basso:\n\n[[prodotto: basso]]\n\nE poi:\n\n[[prodotto: nessuno]]")}
+    output = build_site(content, SHOP_TODAY=TODAY, FORMATTED_FIELDS=["summary"], allowed=("nessuno",))
+    assert any("posts/a.md" in m and "nessuno" in m for m in run_build.last_messages)
+    page = parse(output / "blog/due/index.html")
+    assert [a["href"] for a in page.select("aside.product-embed a")] == ["/prodotti/basso/"]
+    assert page.find(attrs={"data-vetrina-product": True}) is None
+
+
+def test_a_translation_is_not_a_related_post_of_the_product(build_site):
+    body = "Il basso:\n\n[[prodotto: basso]]"
+    content = {**catalogue(),
+               "posts/a.md": post(title="Il basso", slug="basso-guida", body=body),
+               "posts/a-en.md": post(title="The bass", slug="basso-guida", lang="en", translation="true", body=body)}
+    output = build_site(content, SHOP_TODAY=TODAY)
+    related = [a["href"] for a in parse(output / "prodotti/basso/index.html").select("#related-posts ~ .cards a")]
+    assert "/blog/basso-guida/" in related and not any(href.startswith("/en/") for href in related)

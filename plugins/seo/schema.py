@@ -313,7 +313,7 @@ def product(site: Site, record, *, url: str, images: list[str], absolute, shippi
             "inProductGroupWithID": record.sku,
             "image": [absolute(item.image.src)],
             "itemCondition": condition_url,
-            **identifiers(variant.gtin, variant.mpn),
+            **identifiers(item.gtin, item.mpn),
             **variant.google_options,
             "offers": offer(site, item, url, condition_url, shipping_for(item), terms),
         }

@@ -32,7 +32,6 @@ class SeoSettings:
     organization_authors: frozenset[str]
     page_types: dict
 
-
     @classmethod
     def from_settings(cls, settings: dict) -> "SeoSettings":
         def get(key):

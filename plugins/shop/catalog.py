@@ -43,7 +43,6 @@ SORT_ORDERS = {
     "prezzo-crescente": lambda p: (p.lowest_offer.price, p.title),
     "prezzo-decrescente": lambda p: (-p.lowest_offer.price, p.title),
 }
-# Free-form variant options ("Lunghezza") are shown as written; those Google reads are mapped in variesBy.
 
 
 def placeholder(reference: str) -> str:
@@ -65,9 +64,10 @@ def mention_references(metadata: dict) -> tuple[str, ...]:
 
 
 def with_cards(html: str, writing, render_card) -> str:
-    """The writing's HTML with each product placeholder replaced by render_card(product)."""
+    """The writing's HTML with each product placeholder replaced by render_card(product), or removed when the
+    reference names no product (the build reports it)."""
     for reference, product in getattr(writing, "mentions_by_reference", {}).items():
-        html = html.replace(placeholder(reference), render_card(product))
+        html = html.replace(placeholder(reference), render_card(product) if product is not None else "")
     return html
 
 

@@ -43,15 +43,8 @@ class ProductEmbedExtension(Extension):
     """Registers the `[[prodotto: ref]]` block syntax."""
 
     def extendMarkdown(self, md):
-        md.registerExtension(self)
-        self.md = md
         # Before paragraphs (priority 10), after lists and quotes.
         md.parser.blockprocessors.register(ProductEmbedProcessor(md.parser), "vetrina_product", 25)
-
-    def reset(self):
-        meta = getattr(self.md, "Meta", None)
-        if isinstance(meta, dict):
-            meta.pop(MENTIONS_KEY, None)
 
 
 def makeExtension(**kwargs):

@@ -201,7 +201,7 @@ class ProductsGenerator(Generator):
     def _writings(self):
         """Every post, page, product and list whose body may show product cards, translations and drafts included."""
         seen: dict[int, object] = {}
-        for key in ("articles", "drafts", "pages", "hidden_pages", "draft_pages"):
+        for key in ("articles", "drafts", "hidden_articles", "pages", "hidden_pages", "draft_pages"):
             for item in self.context.get(key, []):
                 for writing in (item, *getattr(item, "translations", [])):
                     seen.setdefault(id(writing), writing)
@@ -218,11 +218,11 @@ class ProductsGenerator(Generator):
             writing.mentions, writing.mentions_by_reference = [], {}
             for reference in mention_references(writing.metadata):
                 product = self.shop.find(reference)
+                writing.mentions_by_reference[reference] = product  # None: the card is left out
                 if product is None:
                     logger.error("%s: product card [[prodotto: %s]]: no product has this sku or slug",
                                  writing.source_path, reference)
                     continue
-                writing.mentions_by_reference[reference] = product
                 if product not in writing.mentions:
                     writing.mentions.append(product)
                 if (isinstance(writing, Article) and writing.status == "published"
@@ -246,7 +246,7 @@ class ProductsGenerator(Generator):
         by_url = {a.url: a for a in articles}
         for page, own in zip(self.shop.products, product_profiles):
             page.related_products = [by_slug[k] for k in related.most_related(own, product_profiles, count)]
-            mentioned = list(page.mentioned_in)
+            mentioned = [a for a in page.mentioned_in if a in by_url.values()]
             others = [by_url[k] for k in related.most_related(own, article_profiles, count + len(mentioned))
                       if by_url[k] not in mentioned]
             page.related_posts = (mentioned + others)[:count]
