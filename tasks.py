@@ -89,10 +89,10 @@ def publish(c, target=None):
 @task(help={"title": "the post's title", "category": "its category", "lang": "its language (default it)"})
 def new_post(c, title, category="Dalla bottega", lang="it"):
     """Write content/posts/<slug>.md with every field filled in, as a draft."""
-    from core.scaffold import ScaffoldError, post_file, post_slug, write_new
+    from core.scaffold import ScaffoldError, post_file, required_slug, write_new
 
     try:
-        slug = post_slug(title)
+        slug = required_slug(title)
         written = write_new(CONTENT / "posts" / f"{slug}.md", post_file(title, slug, category, lang), ROOT)
     except ScaffoldError as error:
         raise Exit(str(error), code=1) from None

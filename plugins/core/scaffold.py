@@ -53,10 +53,11 @@ Un paragrafo, un [link a un'altra pagina]({{filename}}/pages/chi-siamo.md).
 """
 
 
-def post_slug(title: str) -> str:
-    slug = slugify(title)
+def required_slug(text: str, what: str = "title") -> str:
+    """The slug of a new post's title or product's name; an error when it has nothing to make one from."""
+    slug = slugify(text)
     if not slug:
-        raise ScaffoldError("The title has no letters or digits to make a slug from.")
+        raise ScaffoldError(f"The {what} has no letters or digits to make a slug from.")
     return slug
 
 

@@ -29,7 +29,7 @@ from typing import Iterable
 
 import yaml
 
-from core.scaffold import ScaffoldError, now_minute, slugify
+from core.scaffold import ScaffoldError, now_minute, required_slug
 
 from . import frontmatter, parse
 from .settings import DEFAULTS, ShopSettings
@@ -86,13 +86,6 @@ boost: 1                          # (optional) weight in keyword lists: above 1 
 
 Descrivi lo strumento: condizioni, cosa ha fatto il laboratorio, cosa è incluso.
 """
-
-
-def product_slug(name: str) -> str:
-    slug = slugify(name)
-    if not slug:
-        raise ScaffoldError("The name has no letters or digits to make a slug from.")
-    return slug
 
 
 def check_price(price: str) -> str:
@@ -161,7 +154,7 @@ def product_file(name: str, price: str, settings: dict, *, categories: Iterable[
     Raises ScaffoldError when the name makes no slug, the price is malformed, the shop settings are
     wrong, or the file would not parse (then it names the field).
     """
-    slug = product_slug(name)
+    slug = required_slug(name, "name")
     check_price(price)
     shop = shop_settings(settings)
     zero = Decimal(price) == 0
@@ -203,7 +196,7 @@ def validate(text: str, shop: ShopSettings, *, placeholder_price: bool = False, 
 
 def new_product(name: str, price: str, settings: dict, content: Path) -> tuple[Path, str]:
     """Where the new product file goes (the first SHOP_PRODUCT_PATHS folder under content) and its text."""
-    slug = product_slug(name)
+    slug = required_slug(name, "name")
     check_price(price)
     shop = shop_settings(settings)
     categories = existing_categories(content, shop.product_paths)
