@@ -44,12 +44,7 @@ BASE_PRODUCT = {
 
 def product_file(body: str = "Descrizione della chitarra.", **fields) -> str:
     """A product file: BASE_PRODUCT with fields replaced (a field set to None is removed)."""
-    data = copy.deepcopy(BASE_PRODUCT)
-    for key, value in fields.items():
-        if value is None:
-            data.pop(key, None)
-        else:
-            data[key] = value
+    data = product_fields(**fields)
     return "---\n" + yaml.safe_dump(data, allow_unicode=True, sort_keys=False) + "---\n\n" + body + "\n"
 
 
