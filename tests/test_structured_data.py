@@ -11,15 +11,17 @@ import pytest
 from conftest import BuildFailed, html_pages, jsonld, nodes, parse, post
 from shop_fixtures import PNG, catalogue, product_file, record
 
+from core.settings import Business
 from seo import schema, validate
 from shop.catalog import SoldOffer
 from shop.model import Availability, Image, Offer
 
 SITE = schema.Site(
-    url="https://shop.example", name="Bottega", legal_name="Bottega S.r.l.", lang="it",
-    logo="https://shop.example/logo.png", logo_size=(512, 512), email="a@shop.example", phone="+39 1",
-    street="Via Roma 1", postal_code="40100", city="Bologna", region="BO", country="IT",
-    vat_id="IT03947120378", same_as=("https://social.example/bottega",), languages=("it", "en"))
+    url="https://shop.example", lang="it", logo="https://shop.example/logo.png", logo_size=(512, 512),
+    business=Business(name="Bottega", legal_name="Bottega S.r.l.", street="Via Roma 1", postal_code="40100",
+                      city="Bologna", region="BO", country="IT", vat_id="IT03947120378", email="a@shop.example",
+                      phone="+39 1"),
+    same_as=("https://social.example/bottega",), languages=("it", "en"))
 ISO_OFFSET = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d\d:\d\d$")
 
 

@@ -39,16 +39,11 @@ def configure(pelican):
 
 def site_identity(settings, config) -> schema.Site:
     site = settings["SITE_CONFIG"]
-    business = site.business
     logo_file = Path(settings["THEME"]) / "static" / site.logo.removeprefix("theme/")
     size = image_size(logo_file) if logo_file.is_file() else None
-    return schema.Site(
-        url=site.site_url, name=business.name, legal_name=business.legal_name, lang=site.default_lang,
-        logo=join(site.site_url, site.logo), logo_size=size or (512, 512), email=business.email,
-        phone=business.phone, street=business.street, postal_code=business.postal_code, city=business.city,
-        region=business.region, country=business.country, vat_id=business.vat_id, same_as=config.same_as,
-        languages=site.languages,
-    )
+    return schema.Site(url=site.site_url, lang=site.default_lang, logo=join(site.site_url, site.logo),
+                       logo_size=size or (512, 512), business=site.business, same_as=config.same_as,
+                       languages=site.languages)
 
 
 def add_globals(generator):

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
+from core.settings import Business
 from shop.catalog import VARIANT_OPTIONS, Shipping, SoldOffer, price_text, rating_of
 
 CONTEXT = "https://schema.org"
@@ -16,24 +17,19 @@ CONTEXT = "https://schema.org"
 
 @dataclass(frozen=True)
 class Site:
-    """The shop's identity, from settings."""
+    """The shop's identity: its address on the web and, from core's settings, the business behind it."""
 
     url: str
-    name: str
-    legal_name: str
     lang: str
     logo: str
     logo_size: tuple[int, int]
-    email: str
-    phone: str
-    street: str
-    postal_code: str
-    city: str
-    region: str
-    country: str
-    vat_id: str
+    business: Business
     same_as: tuple[str, ...]
     languages: tuple[str, ...]
+
+    @property
+    def name(self) -> str:
+        return self.business.name
 
     @property
     def organization_id(self) -> str:
@@ -65,21 +61,21 @@ def organization(site: Site, return_policy: dict | None, shipping_service: dict 
         "image": site.logo,
     }
     optional = {
-        "legalName": site.legal_name,
-        "email": site.email,
-        "telephone": site.phone,
-        "vatID": site.vat_id,
+        "legalName": site.business.legal_name,
+        "email": site.business.email,
+        "telephone": site.business.phone,
+        "vatID": site.business.vat_id,
         "sameAs": list(site.same_as),
     }
     node.update({key: value for key, value in optional.items() if value})
-    if site.street:
+    if site.business.street:
         node["address"] = {
-            "@type": "PostalAddress", "streetAddress": site.street, "postalCode": site.postal_code,
-            "addressLocality": site.city, "addressRegion": site.region, "addressCountry": site.country,
+            "@type": "PostalAddress", "streetAddress": site.business.street, "postalCode": site.business.postal_code,
+            "addressLocality": site.business.city, "addressRegion": site.business.region, "addressCountry": site.business.country,
         }
-    if site.email or site.phone:
+    if site.business.email or site.business.phone:
         contact = {"@type": "ContactPoint", "contactType": "customer service", "availableLanguage": list(site.languages)}
-        contact.update({key: value for key, value in (("email", site.email), ("telephone", site.phone)) if value})
+        contact.update({key: value for key, value in (("email", site.business.email), ("telephone", site.business.phone)) if value})
         node["contactPoint"] = contact
     if return_policy:
         node["hasMerchantReturnPolicy"] = return_policy
@@ -94,7 +90,7 @@ def return_policy(site: Site, days_to_return: int, countries: tuple[str, ...], c
         "@type": "MerchantReturnPolicy",
         "@id": f"{site.url}/#return-policy",
         "applicableCountry": list(countries),
-        "returnPolicyCountry": site.country,
+        "returnPolicyCountry": site.business.country,
         "returnPolicyCategory": "https://schema.org/MerchantReturnFiniteReturnWindow",
         "merchantReturnDays": days_to_return,
         "returnMethod": "https://schema.org/ReturnByMail",
