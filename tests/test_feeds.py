@@ -155,3 +155,31 @@ def test_pages_link_their_feeds(build_site):
     assert f"{SITE}/feeds/categoria/guide.xml" in hrefs
     for href in hrefs:
         assert (output / urlparse(href).path.lstrip("/")).is_file()
+
+
+def test_a_post_with_many_tags_costs_one_category_call_per_feed_entry(build_site, monkeypatch):
+    """feedgen rebuilds an entry's whole category list on every category() call, so one call per entry
+    keeps a post with hundreds of tags linear; its tag feeds carry a capped list of terms."""
+    from feedgen.entry import FeedEntry
+
+    calls = []
+    original = FeedEntry.category
+
+    def counted(self, category=None, replace=False, **kwargs):
+        if category is not None or kwargs:
+            calls.append(len(category) if isinstance(category, list) else 1)
+        return original(self, category, replace, **kwargs)
+
+    monkeypatch.setattr(FeedEntry, "category", counted)
+    tags = ", ".join(f"etichetta {n}" for n in range(60))
+    out = build_site({"posts/a.md": post(tags=tags, uid=UID_A)}, "publishconf.py", FEEDS_SEGMENT_MAX_TERMS=5)
+    entries = 0
+    for path in all_feeds(out / "feeds"):
+        parsed = feedparser.parse(path.read_bytes())
+        entries += sum(1 for entry in parsed.entries if entry.get("id") == f"urn:uuid:{UID_A}")
+        if "/tag/" in str(path) or "/categoria/" in str(path):
+            assert [len(entry.tags) for entry in parsed.entries] == [5], path.name
+    main = feedparser.parse((out / "feeds" / "rss.xml").read_bytes()).entries[0]
+    assert len(main.tags) == 61  # the category and every tag, in the site's own feeds
+    assert entries == 3 + 60 + 1  # atom, rss and newsletter, 60 tag feeds, one category feed
+    assert len(calls) == entries

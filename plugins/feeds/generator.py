@@ -28,6 +28,12 @@ def post_guid(item) -> str:
     return f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, f'vetrina:{item.relative_source_path}')}"
 
 
+def post_terms(article) -> list[str]:
+    """The post's category, then its tags, each once."""
+    terms = [str(term) for term in [article.category, *getattr(article, "tags", [])] if term]
+    return list(dict.fromkeys(terms))
+
+
 class FeedsGenerator(Generator):
     """Writes feeds/ with feedgen; Pelican's own FEED_* settings stay None."""
 
@@ -77,7 +83,7 @@ class FeedsGenerator(Generator):
         feed.load_extension("media")
         return feed
 
-    def add_post(self, feed: FeedGenerator, article, email_cards: bool = False) -> None:
+    def add_post(self, feed: FeedGenerator, article, email_cards: bool = False, max_terms: int | None = None) -> None:
         entry = feed.add_entry(order="append")
         link = self.url(article.url)
         entry.id(post_guid(article))
@@ -88,8 +94,10 @@ class FeedsGenerator(Generator):
         entry.updated(getattr(article, "modified", None) or article.date)
         entry.author({"name": article.author.name, "email": self.site.business.email or None,
                       "uri": self.url(article.author.url)})
-        for term in [article.category, *getattr(article, "tags", [])]:
-            entry.category(term=str(term), label=str(term))
+        terms = post_terms(article)[:max_terms]
+        if terms:
+            # One call with the whole list: feedgen rebuilds its RSS list on every call.
+            entry.category([{"term": term, "label": term} for term in terms])
         body = with_cards(article.content, article, self.email_card if email_cards else self.page_card(article))
         entry.description(article.description)
         entry.content(html.email_safe(body, link), type="html")
@@ -134,7 +142,7 @@ class FeedsGenerator(Generator):
         """One category's or tag's posts: a newsletter segment."""
         feed = self.new_feed(name, title, self.settings.get("SITE_DESCRIPTION", ""), page_url)
         for article in posts[: self.config.max_items]:
-            self.add_post(feed, article)
+            self.add_post(feed, article, max_terms=self.config.segment_max_terms)
         self.write_rss(feed, name)
 
     def write_rss(self, feed: FeedGenerator, name: str) -> None:
