@@ -12,7 +12,7 @@ import datetime as dt
 
 import pytest
 from conftest import BuildFailed
-from shop import parse
+from shop import frontmatter, parse
 from shop.model import ProductError
 from shop_fixtures import BASE_PRODUCT, PNG, product_fields, product_file
 
@@ -86,6 +86,36 @@ def test_bad_field_is_an_error_naming_the_field(overrides, field, words):
     assert str(error).startswith(f"field '{field}': "), str(error)  # what the build prints after the path
     missing = [word for word in words if word not in error.message]
     assert not missing, f"{missing} not in {error.message!r}"
+
+
+# (case id, product file text, line of the file the error names, words in its message)
+BAD_FRONT_MATTER = [
+    ("unclosed bracket: the line that opens it", "---\ntitle: A\nsku: A-1\nprice: [12\nbrand: B\n---\nTesto\n",
+     4, ["not valid", "close the bracket"]),
+    ("unclosed quote: the line that opens it", '---\ntitle: "A\nsku: A-1\n---\n', 2, ["quoted scalar"]),
+    ("unquoted colon in a value", "---\ntitle: A\nsummary: Nota: usata\n---\n", 3, ["needs quotes"]),
+    ("tab indentation", "---\ntitle: A\nsale:\n\tprice: 10\n---\n", 4, ["tabs"]),
+    ("impossible day, a field error", "---\ntitle: A\nsale:\n  start: 2026-02-30\n---\n", 4,
+     ["field 'sale.start'", "'2026-02-30' is not a day of the calendar"]),
+    ("no opening fence", "title: A\n", 1, ["must start with a line '---'"]),
+    ("fields that are a list", "---\n- title\n---\n", 2, ["'name: value' pairs"]),
+]
+
+
+@pytest.mark.parametrize("text, line, words", [case[1:] for case in BAD_FRONT_MATTER],
+                         ids=[case[0] for case in BAD_FRONT_MATTER])
+def test_front_matter_error_names_the_line_of_the_file(text, line, words):
+    """Lines count from the top of the .md file, the opening '---' included."""
+    with pytest.raises(frontmatter.FrontMatterError) as failure:
+        frontmatter.split(text)
+    assert failure.value.line == line, str(failure.value)
+    missing = [word for word in words if word not in str(failure.value)]
+    assert not missing, f"{missing} not in {failure.value}"
+
+
+def test_a_real_yaml_date_is_still_a_date():
+    fields, body = frontmatter.split("---\ndate: 2026-06-12\n---\nTesto\n")
+    assert fields["date"] == dt.date(2026, 6, 12) and body == "Testo\n"
 
 
 def test_duplicate_sku_across_the_catalogue_names_both_sources():

@@ -10,6 +10,7 @@ import markdown
 from bs4 import BeautifulSoup
 from pelican.utils import get_date
 
+from core import problems
 from core.sanitise import clean
 
 from . import frontmatter, parse
@@ -37,11 +38,15 @@ class FrontMatterFiles:
     def read(self, path: str):
         """(fields, html body, mentions, source path) of a front-matter file, or None after logging why."""
         source = os.path.join(self.content_path, path)
+        with open(source, "rb") as handle:
+            data = handle.read()
         try:
-            with open(source, encoding="utf-8") as handle:
-                fields, body = frontmatter.split(handle.read())
+            fields, body = frontmatter.split(data.decode("utf-8"))
+        except UnicodeDecodeError as error:
+            logger.error("%s:%s: %s", source, *problems.not_utf8(data, error))
+            return None
         except frontmatter.FrontMatterError as error:
-            logger.error("%s: %s", source, error)
+            logger.error("%s: %s", f"{source}:{error.line}" if error.line else source, error)
             return None
         html, mentions = self.markdown(body)
         return fields, html, mentions, source
@@ -66,7 +71,7 @@ def date_field(fields: dict, source: str, name: str = "date", required: bool = T
     try:
         return value if isinstance(value, dt.datetime) else get_date(str(value))
     except (ValueError, TypeError):
-        logger.error("%s: field '%s': %r is not a date such as 2026-05-10 10:00", source, name, value)
+        logger.error("%s: field '%s': %s", source, name, problems.not_a_date(str(value)))
         return None
 
 

@@ -1,0 +1,249 @@
+"""Checks of the content as a whole: links, images and URL slugs after reading; one file per output while writing.
+
+Each problem is logged as one error naming the source file (and its line where known). When a check explains
+a warning Pelican itself logs without naming the file, the record says so (`supersedes`), and the build's
+report shows only the better line.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import os
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+from bs4 import BeautifulSoup
+from pelican.contents import Content
+from pelican.urlwrappers import URLWrapper
+from pelican.writers import Writer
+
+from . import problems
+
+logger = logging.getLogger(__name__)
+
+# The link kinds Pelican resolves against a content file, and where it looks them up.
+LINK_TARGETS = {"filename": "generated_content", "static": "static_content", "attach": "static_content"}
+
+
+def check_content(context: dict) -> None:
+    """Every post, page, product and list read by this build: links, images and URL slugs."""
+    scheduled = {os.path.abspath(path): when for path, when in context.get("scheduled_items", {}).items()}
+    static_files = StaticFiles(context)
+    for item in writings(context):
+        if os.path.abspath(item.source_path) in scheduled:
+            continue  # held back: not written by this build
+        source = SourceText(item.source_path)
+        check_links(item, context, scheduled, source)
+        check_images(item, static_files, source)
+        check_slugs(item, source)
+
+
+def writings(context: dict) -> list[Content]:
+    """The content objects this build writes (drafts too, where they are written), in path order."""
+    items = context.get("generated_content", {})
+    return [items[key] for key in sorted(items)
+            if isinstance(items[key], Content) and items[key].source_path and items[key].save_as]
+
+
+class SourceText:
+    """A source file's text, read only when a problem needs its line."""
+
+    def __init__(self, path: str):
+        self.path = path
+        self._text = None
+
+    @property
+    def text(self) -> str:
+        if self._text is None:
+            try:
+                self._text = Path(self.path).read_bytes().decode("utf-8", errors="replace")
+            except OSError:
+                self._text = ""
+        return self._text
+
+    def where(self, line: int | None) -> str:
+        return f"{self.path}:{line}" if line else self.path
+
+    def at(self, needle: str) -> str:
+        return self.where(problems.text_line(self.text, needle))
+
+    def at_field(self, field: str) -> str:
+        return self.where(problems.field_line(self.text, field))
+
+
+# --- {filename}, {static} and {attach} links ---------------------------------------------------------------
+
+def check_links(item: Content, context: dict, scheduled: dict, source: SourceText) -> None:
+    """Each intrasite link of the body must reach a file of this build, and not one held back for later."""
+    content_path = context["PATH"]
+    for match in item._get_intrasite_link_regex().finditer(item._content or ""):
+        what = match.group("what")
+        if what not in LINK_TARGETS:
+            continue  # {tag}, {category}, {author}, {index}: names, not files
+        value = urlparse(match.group("value"))
+        if not value.path:
+            continue
+        candidates = link_candidates(item, value)
+        image = match.group("markup").lstrip().lower().startswith("<img")
+        written = f"{{{what}}}{match.group('value')}"
+        target = os.path.join(content_path, candidates[0])
+        pelican_says = (f"Unable to find '{value.geturl()}', skipping url replacement.",
+                        f"Cannot get modification stamp for {os.path.abspath(target)}")
+        held = next((os.path.abspath(os.path.join(content_path, c)) for c in candidates
+                     if os.path.abspath(os.path.join(content_path, c)) in scheduled), None)
+        if held:
+            logger.error("%s: links to %s, scheduled for %s: publish them together or remove the link",
+                         source.at(match.group("value")), held, problems.offset_time(scheduled[held]),
+                         extra={"supersedes": pelican_says})
+        elif unwritten := next((context["generated_content"][c] for c in candidates if what == "filename"
+                                and getattr(context["generated_content"].get(c), "save_as", True) == ""), None):
+            logger.error("%s: links to %s, which this build does not write (status %s): publish it or remove "
+                         "the link", source.at(match.group("value")), unwritten.source_path, unwritten.status)
+        elif not any(_reaches(c, what, context) for c in candidates):
+            thing = "image" if image else "link"
+            logger.error("%s: %s %s: there is no file %s; correct the path or remove the %s",
+                         source.at(match.group("value")), thing, written, target, thing,
+                         extra={"supersedes": pelican_says})
+
+
+def _reaches(path: str, what: str, context: dict) -> bool:
+    """Whether a link's path inside the content folder is a file of this build."""
+    if path in context[LINK_TARGETS[what]] and context[LINK_TARGETS[what]][path] is not None:
+        # Pelican records a {static} link to a missing file as a static file too: the file must exist.
+        return what == "filename" or os.path.isfile(os.path.join(context["PATH"], path))
+    return what == "filename" and path in context["static_content"]  # Pelican warns: use {static}
+
+
+def link_candidates(item: Content, value) -> list[str]:
+    """The paths inside the content folder a link value may mean, tried in Pelican's order."""
+    paths = [value.path, unquote(value.path), urlparse(html.unescape(value.geturl())).path]
+    found = []
+    for path in paths:
+        if path.startswith("/"):
+            path = path[1:]
+        else:
+            path = item.get_relative_source_path(os.path.join(item.relative_dir, path))
+        if path not in found:
+            found.append(path)
+    return found
+
+
+# --- images in bodies ---------------------------------------------------------------------------------------
+
+class StaticFiles:
+    """The files a build copies: the content's static files (by output path) and the theme's."""
+
+    def __init__(self, context: dict):
+        self.outputs = {static.save_as for static in context.get("static_content", {}).values()}
+        self.outputs |= {static.url for static in context.get("static_content", {}).values()}
+        self.static_paths = list(context.get("STATIC_PATHS", []))
+        self.theme = Path(context["THEME"])
+        self.theme_dir = context.get("THEME_STATIC_DIR", "theme").strip("/")
+        self.theme_paths = list(context.get("THEME_STATIC_PATHS", ["static"]))
+        self.site_url = (context.get("SITEURL") or "").rstrip("/")
+
+    def site_path(self, src: str) -> str | None:
+        """The path inside the site of a root-relative or absolute src of this site; None for other sources."""
+        if self.site_url and src.startswith(self.site_url + "/"):
+            src = src[len(self.site_url):]
+        if not src.startswith("/") or src.startswith("//"):
+            return None
+        return unquote(urlparse(src).path).lstrip("/")
+
+    def exists(self, path: str) -> bool:
+        if path in self.outputs:
+            return True
+        prefix = self.theme_dir + "/"
+        if path.startswith(prefix):
+            rest = path[len(prefix):]
+            return any((self.theme / folder / rest).is_file() for folder in self.theme_paths)
+        return False
+
+
+def check_images(item: Content, static_files: StaticFiles, source: SourceText) -> None:
+    """Each <img> of the body that points into the site must be one of the files the build copies."""
+    if "<img" not in (item._content or ""):
+        return
+    for image in BeautifulSoup(item._content, "html.parser").find_all("img"):
+        src = (image.get("src") or "").strip()
+        if src.startswith("{"):
+            continue  # {static}, {attach}: checked with the links
+        path = static_files.site_path(src)
+        if path is None or static_files.exists(path):
+            continue
+        folders = ", ".join(static_files.static_paths) or "none"
+        logger.error("%s: image %s: no such file in the content's static folders (%s) or in the theme; "
+                     "add the file or correct the path", source.at(src), src, folders)
+
+
+# --- URL slugs of tags, categories and authors -------------------------------------------------------------
+
+def check_slugs(item: Content, source: SourceText) -> None:
+    """A tag, category or author must have letters or digits: its page's URL is made from them."""
+    named = [("tags", tag) for tag in getattr(item, "tags", None) or []]
+    named += [("category", getattr(item, "category", None))]
+    named += [("author", author) for author in getattr(item, "authors", None) or []]
+    for field, wrapper in named:
+        if wrapper is None or wrapper.slug:
+            continue
+        kind = type(wrapper).__name__
+        logger.error("%s: field '%s': %r has no letter or digit to make its page's address from; rename it",
+                     source.at_field(field), field, wrapper.name,
+                     extra={"supersedes": f'Unable to generate valid slug for {kind} "{wrapper.name}".'})
+
+
+# --- one file per output --------------------------------------------------------------------------------------
+
+class OutputGuard(Writer):
+    """Pelican's writer, but a second write to one file is an error naming both writers, and the build goes on.
+
+    The guard sees the exact file of every write (paginated pages and the shop's listings included) just
+    before it is opened; planning the outputs ahead would repeat each generator's URL rules.
+    """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._claims: dict[str, tuple[str | None, str]] = {}
+        self._writing: tuple[str | None, str] = (None, "another output")
+
+    def write_file(self, name, template, context, *args, **kwargs):
+        self._writing = claimant(template, kwargs)
+        try:
+            return super().write_file(name, template, context, *args, **kwargs)
+        finally:
+            self._writing = (None, "another output")
+
+    def _open_w(self, filename, encoding, override=False):
+        if not override and filename in self._written_files and filename not in self._overridden_files:
+            if "" not in (self._claims[filename][0], self._writing[0]):
+                report_collision(os.path.relpath(filename, self.output_path), self._claims[filename],
+                                 self._writing)
+            return open(os.devnull, "w", encoding=encoding)  # the first one stays; the build goes on
+        self._claims.setdefault(filename, self._writing)
+        return super()._open_w(filename, encoding, override)
+
+
+def claimant(template, variables: dict) -> tuple[str | None, str]:
+    """(source file or None, description) of what a write_file call writes; ("", ...) when already reported."""
+    for value in variables.values():
+        source = getattr(value, "source_path", None)
+        if isinstance(source, str) and source:
+            return source, source
+        if isinstance(value, URLWrapper) and not value.slug:
+            return "", f"the page of {type(value).__name__.lower()} {value.name!r}"  # see check_slugs
+    name = getattr(template, "name", None) or "a template"
+    return None, f"the theme's {name} template"
+
+
+def report_collision(output: str, first: tuple[str | None, str], second: tuple[str | None, str]) -> None:
+    """One error for two things written to one output file, on the source file that can be renamed."""
+    owner = second if second[0] else first
+    other = first if owner is second else second
+    if owner[0] is None:
+        logger.error("output %s: written twice, from %s and from %s", output, first[1], second[1])
+        return
+    where = SourceText(owner[0]).at_field("slug")
+    logger.error("%s: field 'slug': its output %s is also %s; give %s another Slug",
+                 where, output, f"written for {other[1]}" if other[0] else f"written from {other[1]}",
+                 "one of them" if other[0] else "it")
