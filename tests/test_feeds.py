@@ -134,7 +134,7 @@ def test_merchant_feed_has_every_product_and_variant_with_the_page_prices(feeds)
     assert found == EXPECTED
     bass = next(i for i in items if i.find("g:id", NS).text == "B-1")
     assert bass.find("g:price", NS).text == "1219.00 EUR" and bass.find("g:sale_price", NS).text == "1189.00 EUR"
-    assert bass.find("g:sale_price_effective_date", NS).text == "2026-11-15T00:00+01:00/2027-06-30T23:59+01:00"
+    assert bass.find("g:sale_price_effective_date", NS).text == "2026-11-15T00:00+01:00/2027-06-30T23:59+02:00"
     piano = next(i for i in items if i.find("g:id", NS).text == "P-1")
     assert piano.find("g:availability", NS).text == "out_of_stock"
 

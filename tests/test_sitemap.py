@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import os
 import re
+import subprocess
+from types import SimpleNamespace
 from urllib.parse import urlparse
+from zoneinfo import ZoneInfo
 
-from conftest import html_pages, parse, post
+import pytest
+from conftest import html_pages, parse, post, run_build, write_content
 from lxml import etree
 
 from core import checks
+from seo import sitemap
 
 NS = {"s": "http://www.sitemaps.org/schemas/sitemap/0.9", "i": "http://www.google.com/schemas/sitemap-image/1.1"}
 SITE = "https://www.cordeelegni.example"
@@ -59,7 +66,7 @@ def test_robots_txt_points_to_the_sitemap(demo_production):
     lines = (demo_production / "robots.txt").read_text(encoding="utf-8").splitlines()
     assert "User-agent: *" in lines
     assert f"Sitemap: {SITE}/sitemap.xml" in lines
-    assert "Disallow: /bozze/" in lines
+    assert not [line for line in lines if "/bozze/" in line]  # robots.txt is public: it names no private folder
 
 
 def test_large_sitemaps_are_split_behind_an_index(build_site):
@@ -88,3 +95,130 @@ def test_noindex_is_configurable(build_site):
 def test_development_build_writes_robots_without_sitemap(demo_output):
     assert not (demo_output / "sitemap.xml").exists()
     assert "Sitemap:" not in (demo_output / "robots.txt").read_text(encoding="utf-8")
+
+
+# --- lastmod: Modified, else the file's last commit (one git log), else the date; never the mtime -------
+ROME = ZoneInfo("Europe/Rome")
+
+
+def git(repo, *args, date=None) -> str:
+    """Run git in repo with a throwaway identity; date sets both the author and the committer date."""
+    env = {**os.environ, "GIT_AUTHOR_NAME": "Prova", "GIT_AUTHOR_EMAIL": "prova@example.it",
+           "GIT_COMMITTER_NAME": "Prova", "GIT_COMMITTER_EMAIL": "prova@example.it",
+           "GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1"}
+    if date:
+        env["GIT_AUTHOR_DATE"] = env["GIT_COMMITTER_DATE"] = date
+    return subprocess.run(["git", "-C", str(repo), *args], env=env, check=True, capture_output=True, text=True).stdout
+
+
+def commit(repo, files: dict, date: str, message: str = "Modifica") -> None:
+    write_content(repo, files)
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", message, date=date)
+
+
+HISTORY = [  # (files, committer date): a is edited in summer, b never again, the README is outside content/
+    ({"content/posts/a.md": post(title="A", slug="a", date="2026-03-01 10:00"),
+      "content/posts/b.md": post(title="B", slug="b", date="2026-03-05 10:00"),
+      "content/posts/c.md": post(title="C", slug="c", date="2026-03-06 10:00", modified="2026-09-01 10:00")},
+     "2026-03-10T12:00:00+01:00"),
+    ({"content/posts/a.md": post(title="A", slug="a", date="2026-03-01 10:00", body="Corretto un refuso.")},
+     "2026-07-15T09:30:00+02:00"),
+    ({"README.md": "Il negozio.\n"}, "2026-08-01T10:00:00+02:00"),
+]
+
+
+@pytest.fixture
+def repository(tmp_path, monkeypatch):
+    """A shop's repository with three commits of known committer dates."""
+    monkeypatch.setenv("GIT_CEILING_DIRECTORIES", str(tmp_path))  # never the repository around tmp_path
+    repo = tmp_path / "shop"
+    repo.mkdir()
+    git(repo, "init", "-q")
+    for files, date in HISTORY:
+        commit(repo, files, date)
+    return repo
+
+
+def relative_times(times: dict, root) -> dict:
+    root = os.path.realpath(root)
+    return {os.path.relpath(path, root): when.isoformat() for path, when in times.items()}
+
+
+def test_one_git_log_gives_each_file_its_last_commit(repository):
+    times = sitemap.git_commit_times(repository / "content", ROME)
+    assert relative_times(times, repository) == {"content/posts/a.md": "2026-07-15T09:30:00+02:00",
+                                                 "content/posts/b.md": "2026-03-10T12:00:00+01:00",
+                                                 "content/posts/c.md": "2026-03-10T12:00:00+01:00"}
+
+
+def test_a_fresh_clone_gives_the_same_lastmod_whatever_its_mtimes(repository, tmp_path):
+    clone = tmp_path / "clone"
+    subprocess.run(["git", "clone", "-q", f"file://{repository}", str(clone)], check=True, capture_output=True)
+    later = dt.datetime(2030, 1, 1).timestamp()
+    for path in (clone / "content" / "posts").iterdir():
+        os.utime(path, (later, later))  # a checkout dates every file at the checkout
+    original = sitemap.git_commit_times(repository / "content", ROME)
+    cloned = sitemap.git_commit_times(clone / "content", ROME)
+    assert relative_times(cloned, clone) == relative_times(original, repository)
+
+
+def test_a_shallow_clone_or_no_repository_falls_back_to_the_date(repository, tmp_path):
+    shallow = tmp_path / "shallow"
+    subprocess.run(["git", "clone", "-q", "--depth", "1", f"file://{repository}", str(shallow)], check=True,
+                   capture_output=True)
+    assert git(shallow, "rev-parse", "--is-shallow-repository").strip() == "true"
+    assert sitemap.git_commit_times(shallow / "content", ROME) is None
+    plain = tmp_path / "plain"
+    write_content(plain, {"posts/a.md": post()})
+    assert sitemap.git_commit_times(plain, ROME) is None
+    date = dt.datetime(2026, 3, 1, 10, 0, tzinfo=ROME)
+    item = SimpleNamespace(date=date, modified=None, source_path=str(shallow / "content" / "posts" / "a.md"))
+    assert sitemap.item_lastmod(item, None) == date
+
+
+def test_commit_log_parsing_takes_the_newest_commit_of_each_path():
+    log = "\x001783000000\n\ncontent/posts/a.md\n\x001770000000\n\ncontent/posts/a.md\ncontent/posts/è.md\n"
+    times = sitemap.commit_times(log, "/shop", dt.timezone.utc)
+    assert times == {"/shop/content/posts/a.md": dt.datetime.fromtimestamp(1783000000, dt.timezone.utc),
+                     "/shop/content/posts/è.md": dt.datetime.fromtimestamp(1770000000, dt.timezone.utc)}
+
+
+@pytest.mark.parametrize("modified, committed, expected", [
+    ("2026-09-01T10:00+02:00", "2026-07-15T09:30+02:00", "2026-09-01T10:00:00+02:00"),  # Modified wins
+    (None, "2026-07-15T07:30+00:00", "2026-07-15T09:30:00+02:00"),  # the commit, in the item's zone
+    (None, "2026-02-01T10:00+01:00", "2026-03-01T10:00:00+01:00"),  # committed before its date: the date
+    (None, None, "2026-03-01T10:00:00+01:00"),  # no history: the date
+])
+def test_item_lastmod_prefers_modified_then_commit_then_date(tmp_path, modified, committed, expected):
+    source = str(tmp_path / "a.md")
+    item = SimpleNamespace(date=dt.datetime(2026, 3, 1, 10, 0, tzinfo=ROME), source_path=source,
+                           modified=dt.datetime.fromisoformat(modified) if modified else None)
+    commits = {os.path.realpath(source): dt.datetime.fromisoformat(committed)} if committed else {}
+    assert sitemap.item_lastmod(item, commits).isoformat() == expected
+
+
+def test_a_listing_changed_when_the_newest_item_it_lists_did():
+    items = [SimpleNamespace(date=dt.datetime(2026, 3, day, tzinfo=ROME), modified=None, source_path=f"/x/{day}.md")
+             for day in (1, 9, 5)]
+    assert sitemap.listing_lastmod(items, {}) == dt.datetime(2026, 3, 9, tzinfo=ROME)
+    assert sitemap.listing_lastmod([], {}) is None
+
+
+def lastmods(output) -> dict:
+    tree = etree.parse(str(output / "sitemap.xml"))
+    return {url.findtext("s:loc", namespaces=NS): url.findtext("s:lastmod", namespaces=NS)
+            for url in tree.getroot().findall("s:url", NS)}
+
+
+def test_the_built_sitemap_takes_lastmod_from_history_and_a_clone_agrees(repository, tmp_path):
+    built = lastmods(run_build(repository / "content", tmp_path / "out-1", "publishconf.py", SITE_NOW="2026-12-01"))
+    assert built[f"{SITE}/blog/a/"] == "2026-07-15T09:30:00+02:00"  # its last commit, not today's mtime
+    assert built[f"{SITE}/blog/b/"] == "2026-03-10T12:00:00+01:00"
+    assert built[f"{SITE}/blog/c/"] == "2026-09-01T10:00:00+02:00"  # its Modified field
+    assert built[f"{SITE}/"] == built[f"{SITE}/blog/"] == "2026-09-01T10:00:00+02:00"  # the newest it lists
+    assert built[f"{SITE}/blog/categoria/prove/"] == built[f"{SITE}/blog/archivio/"] == "2026-09-01T10:00:00+02:00"
+    assert [loc for loc, lastmod in built.items() if not lastmod] == [f"{SITE}/prodotti/"]  # an empty catalogue
+    clone = tmp_path / "clone"
+    subprocess.run(["git", "clone", "-q", f"file://{repository}", str(clone)], check=True, capture_output=True)
+    assert lastmods(run_build(clone / "content", tmp_path / "out-2", "publishconf.py", SITE_NOW="2026-12-01")) == built

@@ -227,8 +227,6 @@ class FeedsGenerator(Generator):
         feed.description(self.settings.get("SITE_DESCRIPTION", "") or self.settings["SITENAME"])
         feed.register_extension("g", merchant.GoogleMerchantExtension, merchant.GoogleMerchantEntryExtension,
                                 atom=False)
-        offset = self.event_day(self.today()).strftime("%z")
-        offset = f"{offset[:3]}:{offset[3:]}" if offset else "Z"
         for product in shop.products:
             for sold in product.sold:
                 entry = feed.add_entry(order="append")
@@ -238,6 +236,6 @@ class FeedsGenerator(Generator):
                 entry.pubDate(getattr(product, "modified", None) or product.date)
                 sku_guid = f"urn:uuid:{uuid.uuid5(uuid.UUID(events.product_uid(product)), sold.sku)}"
                 entry.guid(sku_guid, permalink=False)
-                merchant.item_fields(entry, product, sold, self.url, offset)
+                merchant.item_fields(entry, product, sold, self.url)
         self.write_rss(feed, "merchant.xml")
 

@@ -38,7 +38,7 @@ AVAILABILITY = {"in_stock": "in_stock", "out_of_stock": "out_of_stock", "preorde
                 "backorder": "backorder"}
 
 
-def item_fields(entry, product, sold: SoldOffer, absolute, timezone_offset: str) -> None:
+def item_fields(entry, product, sold: SoldOffer, absolute) -> None:
     """Fill one Merchant Center item: a product without variants, or one variant of a product group."""
     g = entry.g
     offer, variant = sold.offer, sold.variant
@@ -53,9 +53,8 @@ def item_fields(entry, product, sold: SoldOffer, absolute, timezone_offset: str)
     if offer.on_sale:
         g.field("sale_price", price_with_currency(offer.price, offer.currency))
         if offer.sale_starts and offer.sale_ends:
-            g.field("sale_price_effective_date",
-                    f"{offer.sale_starts.isoformat()}T00:00{timezone_offset}/"
-                    f"{offer.sale_ends.isoformat()}T23:59{timezone_offset}")
+            # Each end with the offset of its own instant (a sale may start in winter and end in summer time).
+            g.field("sale_price_effective_date", offer.sale_effective_date)
     g.field("condition", product.condition.value)
     g.field("brand", product.brand)
     g.field("gtin", sold.gtin)

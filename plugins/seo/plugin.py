@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
-import os
 from pathlib import Path
 
 from collections import Counter
@@ -12,6 +10,7 @@ from collections import Counter
 from jinja2 import pass_context
 from pelican import signals
 
+from core import schedule
 from core.images import image_size
 from core.urls import join
 from shop.catalog import ProductPage
@@ -24,6 +23,7 @@ logger = logging.getLogger(__name__)
 
 SITEMAP_KEY = "SEO_SITEMAP_ENTRIES"
 RECOMMENDED_KEY = "SEO_MISSING_RECOMMENDED"
+LASTMOD_KEY = "SEO_COMMIT_TIMES"
 
 
 def configure(pelican):
@@ -35,6 +35,8 @@ def configure(pelican):
     # Per build, shared by every page's context (context is a copy of the settings).
     settings[SITEMAP_KEY] = []
     settings[RECOMMENDED_KEY] = Counter()
+    # When each content file last changed in Git: one `git log` pass per build (None: no full history).
+    settings[LASTMOD_KEY] = sitemap.git_commit_times(settings["PATH"], schedule.zone_of(settings))
 
 
 def site_identity(settings, config) -> schema.Site:
@@ -77,16 +79,6 @@ def report(context, findings: validate.Findings):
     context[RECOMMENDED_KEY].update(findings.recommended)
 
 
-def _changed(item) -> dt.datetime:
-    """When an item last changed: its Modified field, else its source file's last change."""
-    modified = getattr(item, "modified", None)
-    if modified:
-        return modified
-    changed = dt.datetime.fromtimestamp(os.path.getmtime(item.source_path), dt.timezone.utc)
-    date = getattr(item, "date", None)
-    return changed.astimezone(date.tzinfo) if date and date.tzinfo else changed
-
-
 def _images(item, site_url) -> tuple[str, ...]:
     sources = []
     if isinstance(item, ProductPage):
@@ -107,12 +99,14 @@ def record_page(path, context):
     site_url = context["SITEURL"]
     loc = graph.page_url(context)
     item = rendered_item(context)
+    commits = context.get(LASTMOD_KEY)
     if item is not None:
-        entries.append(sitemap.Entry(loc, _changed(item), _images(item, site_url)))
+        entries.append(sitemap.Entry(loc, sitemap.item_lastmod(item, commits), _images(item, site_url)))
         return
     listing = listing_page(context)
-    listed = [_changed(i) for i in (listing.object_list if listing else []) if getattr(i, "source_path", None)]
-    entries.append(sitemap.Entry(loc, max(listed) if listed else None))
+    listed = listing.object_list if listing else sitemap.listed_items(context)
+    listed = [i for i in listed if getattr(i, "source_path", None)]
+    entries.append(sitemap.Entry(loc, sitemap.listing_lastmod(listed, commits)))
 
 
 def summarise_recommended(pelican):

@@ -1,8 +1,15 @@
-"""sitemap.xml (split behind a sitemap index when large) and robots.txt, built with an XML library. Pure."""
+"""sitemap.xml (split behind a sitemap index when large), robots.txt and when each page last changed.
+
+Pure, but for git_commit_times(), which reads the repository's history once per build. A page's lastmod
+is its Modified field, else the time of the last commit that touched its file, else its date: never the
+file's mtime, which a fresh clone sets to the checkout time for every file.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+import os
+import subprocess
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 
@@ -79,3 +86,82 @@ def robots_txt(site_url: str, disallow: tuple[str, ...], extra: str = "") -> str
     if site_url.startswith("http"):
         lines += ["", f"Sitemap: {site_url}/sitemap.xml"]
     return "\n".join(lines) + "\n"
+
+
+# --- lastmod -------------------------------------------------------------------------------------
+COMMIT_MARK = "\x00"  # starts each commit's line in the log, before its committer time
+
+
+def commit_times(log: str, top: str, zone: dt.tzinfo) -> dict[str, dt.datetime]:
+    """{real path: time of the newest commit that touched it} from `git log --name-only --format=%x00%ct`.
+
+    The log lists the newest commit first, so a path's first appearance is its last change.
+    """
+    top = os.path.realpath(top)
+    times: dict[str, dt.datetime] = {}
+    when = None
+    for line in log.splitlines():
+        if line.startswith(COMMIT_MARK):
+            when = dt.datetime.fromtimestamp(int(line[len(COMMIT_MARK):].strip()), zone)
+        elif line.strip() and when is not None:
+            times.setdefault(os.path.normpath(os.path.join(top, line)), when)
+    return times
+
+
+def git_commit_times(folder, zone: dt.tzinfo) -> dict[str, dt.datetime] | None:
+    """The last commit time of every file under folder, from ONE git log; None without git or history.
+
+    A shallow clone (CI's default checkout) knows only its newest commits: it would date every file on
+    the last one, so it gives None too, and pages fall back to their date.
+    """
+    def git(*args) -> str:
+        return subprocess.run(["git", "-C", str(folder), *args], capture_output=True, text=True, check=True,
+                              encoding="utf-8").stdout
+
+    try:
+        top = git("rev-parse", "--show-toplevel").strip()
+        if git("rev-parse", "--is-shallow-repository").strip() != "false":
+            return None
+        log = git("-c", "core.quotePath=false", "log", "--name-only", "--format=%x00%ct", "--", ".")
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    return commit_times(log, top, zone)
+
+
+def item_lastmod(item, commits: dict[str, dt.datetime] | None) -> dt.datetime | None:
+    """When a post, page or product last changed: Modified, else its file's last commit, else its date.
+
+    A commit older than the item's date (a scheduled post committed before it went live) gives the date.
+    """
+    modified = getattr(item, "modified", None)
+    if modified:
+        return modified
+    date = getattr(item, "date", None)
+    source = getattr(item, "source_path", None)
+    committed = commits.get(os.path.realpath(source)) if commits and source else None
+    if committed is None:
+        return date
+    if date is None:
+        return committed
+    date = date if date.tzinfo else date.replace(tzinfo=committed.tzinfo)
+    return max(committed.astimezone(date.tzinfo), date)
+
+
+def listing_lastmod(items, commits: dict[str, dt.datetime] | None) -> dt.datetime | None:
+    """A listing (home, catalogue, category) changed when the newest of what it lists did."""
+    dates = [when for when in (item_lastmod(item, commits) for item in items) if when is not None]
+    return max(dates) if dates else None
+
+
+def listed_items(context) -> list:
+    """What a listing without pagination shows, from its page's context.
+
+    The home page: the newest posts (HOME_POSTS) and the featured products; the blog's other direct pages
+    (archives, the indexes of tags and categories): every post. Paginated listings have their own page.
+    """
+    if context.get("page_name") == "index":
+        posts = list(context.get("articles") or [])[: context.get("HOME_POSTS") or 0]
+        return posts + list(getattr(context.get("shop"), "featured", None) or [])
+    if context.get("blog") and context.get("page_name"):
+        return list(context.get("dates") or context.get("articles") or [])
+    return []

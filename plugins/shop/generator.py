@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
 import json
 import logging
+import os
 from pathlib import Path
 
 from bs4 import BeautifulSoup
@@ -11,7 +14,7 @@ from pelican.contents import Article
 from pelican.generators import Generator
 from pelican.utils import slugify
 
-from core import commentable
+from core import commentable, schedule
 from core.urls import join
 
 from . import parse, related
@@ -38,9 +41,14 @@ class ProductsGenerator(Generator):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.config = self.settings["SHOP_CONFIG"]
+        # One clock for the build: the shop's day (sales, priceValidUntil, shop.json) is the clock's day.
+        self.now = schedule.clock(self.settings)
+        self.zone = schedule.zone_of(self.settings)
+        config = self.settings["SHOP_CONFIG"]
+        self.config = config if config.today == self.now.date() else dataclasses.replace(config, today=self.now.date())
         self.shop = Catalog(settings=self.config)
         self.files = FrontMatterFiles(self.path, self.settings["MARKDOWN"])
+        self.scheduled: dict[str, ProductPage] = {}  # sku or slug -> a product dated after the clock
 
     # --- reading -------------------------------------------------------
     def generate_context(self):
@@ -59,6 +67,17 @@ class ProductsGenerator(Generator):
     def _image_exists(self, src: str) -> bool:
         return (Path(self.path) / src).is_file()
 
+    def _hold_back(self, page) -> bool:
+        """Whether a product or list is dated after the clock: then it waits, recorded, for a later build."""
+        if not schedule.is_scheduled(page.date, self.now):
+            return False
+        self.context.setdefault(schedule.CONTEXT_KEY, {})[page.source_path] = page.date
+        # Known to Pelican but resolving to nothing: a {filename} link to it is reported, never a 404 link.
+        self.context["generated_content"][page.get_relative_source_path()] = None
+        logger.info("Scheduled: %s goes live on %s", schedule.shown_path(page.source_path, self.path),
+                    page.date.isoformat())
+        return True
+
     def read_products(self):
         pages = {}
         for fields, html, mentions, source in self._files(self.config.product_paths):
@@ -75,6 +94,11 @@ class ProductsGenerator(Generator):
                 pages.pop(source)
             else:
                 slugs[page.slug] = source
+        for source, page in list(pages.items()):
+            if self._hold_back(page):
+                pages.pop(source)
+                for key in page.skus + (page.slug,):
+                    self.scheduled.setdefault(key, page)
         products = sorted(pages.values(), key=lambda p: p.title.lower())
         self.shop.products = products
         self.shop.categories = self._categories(products)
@@ -87,7 +111,8 @@ class ProductsGenerator(Generator):
         try:
             model = parse.product(fields, default_currency=self.config.currency, today=self.config.today,
                                   image_exists=self._image_exists, shipping_classes=self.config.shipping_classes,
-                                  default_shipping_class=self.config.default_shipping_class)
+                                  default_shipping_class=self.config.default_shipping_class, zone=self.zone,
+                                  now=self.now)
             date = date_field(fields, source)
             if date is None or not self._check_checkout_links(model, source):
                 return None
@@ -138,6 +163,8 @@ class ProductsGenerator(Generator):
             if item is None:
                 continue
             product = self.shop.find(item.product)
+            if product is None and item.product in self.scheduled:
+                continue  # its product is not live yet: the review joins it when it is
             if product is None:
                 logger.error("%s: field 'product': no product has the sku or slug %s", source, item.product)
                 continue
@@ -153,10 +180,12 @@ class ProductsGenerator(Generator):
             except ProductError as error:
                 logger.error("%s: %s", source, error)
                 continue
-            missing = [ref for ref in query.pinned if ref not in self.shop.by_reference]
+            missing = [ref for ref in query.pinned if ref not in self.shop.by_reference and ref not in self.scheduled]
             if missing:
                 logger.error("%s: field 'pinned': no product with sku or slug %s", source, ", ".join(missing))
                 continue
+            # A pinned product that is not live yet joins the list when it is.
+            query = dataclasses.replace(query, pinned=tuple(ref for ref in query.pinned if ref in self.shop.by_reference))
             date = date_field(fields, source)
             if date is None:
                 continue
@@ -164,6 +193,8 @@ class ProductsGenerator(Generator):
                                                    "date": date, "lang": self.settings["DEFAULT_LANG"],
                                                    "product_mentions": mentions},
                                    settings=self.settings, source_path=source, context=self.context)
+            if self._hold_back(page):
+                continue
             page.description = parse.text(fields, "summary", required=False) or page.title
             page.products = self._rank(query)
             self.add_source_path(page)
@@ -219,6 +250,9 @@ class ProductsGenerator(Generator):
             for reference in mention_references(writing.metadata):
                 product = self.shop.find(reference)
                 writing.mentions_by_reference[reference] = product  # None: the card is left out
+                if product is None and reference in self.scheduled:
+                    self._check_card_of_scheduled(writing, reference)
+                    continue
                 if product is None:
                     logger.error("%s: product card [[prodotto: %s]]: no product has this sku or slug",
                                  writing.source_path, reference)
@@ -228,6 +262,15 @@ class ProductsGenerator(Generator):
                 if (isinstance(writing, Article) and writing.status == "published"
                         and writing not in product.mentioned_in):
                     product.mentioned_in.append(writing)
+
+    def _check_card_of_scheduled(self, writing, reference: str) -> None:
+        """A live writing that shows the card of a product not live yet is an error naming both files."""
+        if getattr(writing, "status", "published") == "draft":
+            return  # a draft may well prepare the product's launch
+        product = self.scheduled[reference]
+        logger.error("%s: product card [[prodotto: %s]]: %s goes live only on %s; date this file on or after "
+                     "it, or remove the card", writing.source_path, reference, product.source_path,
+                     product.date.isoformat())
 
     def recommend(self):
         """Related products and posts for every product and post, from tags, category and words."""
@@ -310,3 +353,66 @@ def demote_headings(html: str) -> str:
         for heading in soup.find_all(f"h{level}"):
             heading.name = f"h{level + 1}"
     return str(soup)
+
+
+# --- what the published site waits for (`invoke next-build`) -------------------------------------
+def timed_changes(settings: dict, content_path: str, now) -> list[schedule.Change]:
+    """Every dated change of the content after now, read from the files' fields without a build.
+
+    Posts and pages go through Pelican's own readers; products and lists through the shop's reader: items
+    going live, sales starting and ending, restocks announced, and the day the regular prices' promised
+    priceValidUntil (a build at now plus SHOP_PRICE_VALID_DAYS) runs out.
+    """
+    from pelican.readers import Readers
+
+    from .settings import ShopSettings
+
+    zone, config = schedule.zone_of(settings), ShopSettings.from_settings(settings)
+    lister = Generator.__new__(Generator)  # only Pelican's file rules (paths, excludes, IGNORE_FILES)
+    lister.path, lister.settings = content_path, settings
+
+    changes = []
+    readers = Readers(settings)
+    for kind, key in (("post", "ARTICLE"), ("page", "PAGE")):
+        for path in sorted(lister.get_files(settings[f"{key}_PATHS"], exclude=settings[f"{key}_EXCLUDES"],
+                                            extensions=readers.extensions)):
+            source = os.path.join(content_path, path)
+            _, metadata = readers.readers[os.path.splitext(path)[1][1:]].read(source)
+            status = str(metadata.get("status", "published")).lower()
+            if metadata.get("date") and status in ("published", "hidden"):
+                shown = schedule.shown_path(source, content_path)
+                changes.append(schedule.Change(schedule.aware(metadata["date"], zone), f"{kind} {shown} goes live", shown))
+    files = FrontMatterFiles(content_path, settings["MARKDOWN"])
+    products = 0
+    for kind, paths in (("product", config.product_paths), ("list", config.list_paths)):
+        for fields, _, _, source in files.published(sorted(lister.get_files(paths, extensions=("md", "markdown")))):
+            date = date_field(fields, source)  # read as the build reads it
+            if date is not None:
+                changes += _file_changes(kind, fields, schedule.aware(date, zone), schedule.shown_path(source, content_path),
+                                         zone)
+            products += kind == "product"
+    if products:
+        last_day = now.date() + dt.timedelta(days=config.price_valid_days)
+        changes.append(schedule.Change(dt.datetime.combine(last_day + dt.timedelta(days=1), dt.time(0), tzinfo=zone),
+                                       f"the regular prices' priceValidUntil ({last_day}) runs out"))
+    return schedule.upcoming(changes, now)
+
+
+def _file_changes(kind: str, fields: dict, date, shown: str, zone) -> list[schedule.Change]:
+    """The dated changes one product or list file announces; a bad sale or restock field announces only the date."""
+    changes = [schedule.Change(date, f"{kind} {shown} goes live", shown)]
+    if kind != "product":
+        return changes
+    try:
+        for name, sale in parse.timed_sales(fields, zone):
+            where = f"{shown} ({name})" if name != "sale" else shown
+            changes.append(schedule.Change(sale.starts_at, f"sale on {where} starts", shown))
+            if sale.over_at:
+                changes.append(schedule.Change(sale.over_at, f"sale on {where} ends (its last minute: "
+                                                             f"{sale.ends_at.isoformat(timespec='minutes')})", shown))
+        if fields.get("restocked"):
+            restocked = parse.instant(fields["restocked"], "restocked", zone, dt.time(0))
+            changes.append(schedule.Change(restocked, f"{shown} is announced back in stock", shown))
+    except ProductError:
+        return changes[:1]  # the build reports the bad field
+    return changes

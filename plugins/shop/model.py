@@ -107,12 +107,28 @@ class PricePoint:
 
 @dataclass(frozen=True)
 class Sale:
+    """A discount from its start to its end: days in the site's zone, and the aware instants they stand for."""
+
     price: Decimal
     start: dt.date | None
     end: dt.date | None
+    starts_at: dt.datetime | None = None  # the first minute (00:00 of a bare day), with that instant's offset
+    ends_at: dt.datetime | None = None  # the last minute (23:59 of a bare day), with that instant's offset
 
     def active_on(self, day: dt.date) -> bool:
         return (self.start is None or self.start <= day) and (self.end is None or day <= self.end)
+
+    @property
+    def over_at(self) -> dt.datetime | None:
+        """The first instant the sale no longer runs: the end's last minute is still part of it."""
+        if self.ends_at is None:
+            return None
+        return self.ends_at.replace(second=0, microsecond=0) + dt.timedelta(minutes=1)
+
+    def active_at(self, now: dt.datetime) -> bool:
+        if self.starts_at is None:  # made from days only: judged by the day
+            return self.active_on(now.date())
+        return self.starts_at <= now and (self.over_at is None or now < self.over_at)
 
 
 @dataclass(frozen=True)
@@ -128,11 +144,20 @@ class Offer:
     sale_ends: dt.date | None
     lowest_30_days: Decimal | None  # lowest price of the 30 days before the sale (EU price indication)
     sale_starts: dt.date | None = None
+    sale_starts_at: dt.datetime | None = None  # the running sale's start and end as aware instants
+    sale_ends_at: dt.datetime | None = None
 
     @property
     def price_text(self) -> str:
         """The price charged now, written by price_text ("249.00"), for buttons and data attributes."""
         return price_text(self.price)
+
+    @property
+    def sale_effective_date(self) -> str | None:
+        """Merchant Center's sale_price_effective_date, "start/end", each with the offset of its own instant."""
+        if not (self.on_sale and self.sale_starts_at and self.sale_ends_at):
+            return None
+        return f"{self.sale_starts_at.isoformat(timespec='minutes')}/{self.sale_ends_at.isoformat(timespec='minutes')}"
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,8 @@ import datetime as dt
 from decimal import Decimal, InvalidOperation
 from typing import Callable
 
+from core import schedule
+
 from .model import (
     CURRENCIES,
     SALE_REFERENCE_DAYS,
@@ -97,7 +99,17 @@ def currency(fields: dict, default: str) -> str:
     return code
 
 
-def sale(raw, price: Decimal, name: str) -> Sale | None:
+def instant(value, name: str, zone: dt.tzinfo, day_time: dt.time) -> dt.datetime:
+    """A day or a time of the shop's calendar as an aware instant: wall time in zone, DST included."""
+    try:
+        return schedule.moment(value, zone, day_time=day_time)
+    except (ValueError, TypeError):
+        raise ProductError(name, f"must be a date such as 2026-11-30, or a time such as 2026-11-30T23:59, "
+                                 f"not {value!r}") from None
+
+
+def sale(raw, price: Decimal, name: str, zone: dt.tzinfo = dt.timezone.utc) -> Sale | None:
+    """A sale from its first day (or minute) to its last; a bare end day runs to 23:59 in the site's zone."""
     if raw is None:
         return None
     if not isinstance(raw, dict):
@@ -107,11 +119,22 @@ def sale(raw, price: Decimal, name: str) -> Sale | None:
         raise ProductError(f"{name}.price", f"{sale_price} must be lower than the price {price}")
     if not raw.get("start"):
         raise ProductError(f"{name}.start", "is required: the day the discount starts (the 30-day reference ends there)")
-    start = day(raw["start"], f"{name}.start")
-    end = day(raw["end"], f"{name}.end") if raw.get("end") else None
-    if start and end and end < start:
-        raise ProductError(f"{name}.end", f"{end} is before the start {start}")
-    return Sale(sale_price, start, end)
+    starts_at = instant(raw["start"], f"{name}.start", zone, dt.time(0))
+    ends_at = instant(raw["end"], f"{name}.end", zone, schedule.LAST_MINUTE) if raw.get("end") else None
+    if ends_at is not None and ends_at < starts_at:
+        raise ProductError(f"{name}.end", f"{raw['end']} is before the start {raw['start']}")
+    return Sale(sale_price, starts_at.date(), ends_at.date() if ends_at else None, starts_at, ends_at)
+
+
+def timed_sales(fields: dict, zone: dt.tzinfo) -> list[tuple[str, Sale]]:
+    """(field name, sale) of the product's sale and of each variant's own one, for what changes when."""
+    price = money(fields.get("price"), "price")
+    found = [("sale", sale(fields.get("sale"), price, "sale", zone))]
+    for index, entry in enumerate(fields.get("variants") or []):
+        if isinstance(entry, dict) and entry.get("sale"):
+            own = money(entry["price"], f"variants[{index}].price") if "price" in entry else price
+            found.append((f"variants[{index}].sale", sale(entry["sale"], own, f"variants[{index}].sale", zone)))
+    return [(name, found_sale) for name, found_sale in found if found_sale is not None]
 
 
 def price_history(raw, name: str = "price_history") -> tuple[PricePoint, ...]:
@@ -146,13 +169,15 @@ def check_history(history: tuple[PricePoint, ...], price: Decimal, sale_: Sale |
         raise ProductError(name, f"the price in force on {sale_.start} is {in_force[-1].price}, but price is {price}")
 
 
-def offer(sku, price, currency_code, availability, sale_, history, today) -> Offer:
-    active = sale_ is not None and sale_.active_on(today)
+def offer(sku, price, currency_code, availability, sale_, history, now: dt.datetime) -> Offer:
+    """What the sku costs at the build's clock `now` (an aware instant)."""
+    active = sale_ is not None and sale_.active_at(now)
     lowest = lowest_before(history, sale_.start) if active and history else None
     return Offer(
         sku=sku, price=sale_.price if active else price, currency=currency_code, availability=availability,
         regular_price=price, on_sale=active, sale_ends=sale_.end if active else None, lowest_30_days=lowest,
-        sale_starts=sale_.start if active else None,
+        sale_starts=sale_.start if active else None, sale_starts_at=sale_.starts_at if active else None,
+        sale_ends_at=sale_.ends_at if active else None,
     )
 
 
@@ -185,7 +210,7 @@ def checkout_links(raw, name: str) -> dict:
     return links
 
 
-def variants(raw, defaults: dict, image_exists, today) -> tuple[Variant, ...]:
+def variants(raw, defaults: dict, image_exists, now) -> tuple[Variant, ...]:
     if raw is None:
         return ()
     if not isinstance(raw, list):
@@ -196,13 +221,13 @@ def variants(raw, defaults: dict, image_exists, today) -> tuple[Variant, ...]:
         if not isinstance(entry, dict):
             raise ProductError(name, "must have sku, options and optionally price, availability, image")
         try:
-            parsed.append(variant(entry, name, defaults, image_exists, today))
+            parsed.append(variant(entry, name, defaults, image_exists, now))
         except ProductError as error:
             raise ProductError(f"{name}.{error.field}", error.message) from None
     return tuple(parsed)
 
 
-def variant(entry: dict, name: str, defaults: dict, image_exists, today) -> Variant:
+def variant(entry: dict, name: str, defaults: dict, image_exists, now) -> Variant:
     """One variant; field names in its errors are relative to it (the caller adds variants[i])."""
     sku = code(entry, "sku")
     if not sku:
@@ -225,7 +250,7 @@ def variant(entry: dict, name: str, defaults: dict, image_exists, today) -> Vari
     if own_price and defaults["sale"] and "sale" not in entry:
         raise ProductError("sale", "the product's sale does not apply to a variant with its own price: "
                                    "give the variant its own sale (or no price of its own)")
-    sale_ = sale(entry.get("sale"), price, "sale") if "sale" in entry else defaults["sale"]
+    sale_ = sale(entry.get("sale"), price, "sale", defaults["zone"]) if "sale" in entry else defaults["sale"]
     history = price_history(entry.get("price_history")) if own_price else defaults["history"]
     check_history(history, price, sale_, "price_history")
     availability = enum_value(Availability, entry, "availability", defaults["availability"])
@@ -233,7 +258,7 @@ def variant(entry: dict, name: str, defaults: dict, image_exists, today) -> Vari
         sku=sku,
         name=text(entry, "name", default=", ".join(str(v) for v in options.values())),
         options={key: str(value) for key, value in options.items()},
-        offer=offer(sku, price, defaults["currency"], availability, sale_, history, today),
+        offer=offer(sku, price, defaults["currency"], availability, sale_, history, now),
         image=image(entry["image"], "image", image_exists) if entry.get("image") else None,
         gtin=code(entry, "gtin"),
         mpn=code(entry, "mpn"),
@@ -249,8 +274,14 @@ def shipping_class(fields: dict, digital: bool, classes, default: str) -> str:
 
 
 def product(fields: dict, *, default_currency: str, today: dt.date, image_exists: Callable[[str], bool],
-            shipping_classes=(), default_shipping_class: str = "standard") -> Product:
-    """The Product a file describes; raises ProductError naming the first bad field."""
+            shipping_classes=(), default_shipping_class: str = "standard", zone: dt.tzinfo = dt.timezone.utc,
+            now: dt.datetime | None = None) -> Product:
+    """The Product a file describes; raises ProductError naming the first bad field.
+
+    zone: the site's time zone, in which the file's days and times are read. now: the build's clock
+    (an aware instant); without it, the end of `today` in zone.
+    """
+    now = now or dt.datetime.combine(today, schedule.END_OF_DAY, tzinfo=zone)
     title = text(fields, "title", required=True)
     sku = code(fields, "sku", required=True)
     price = money(fields.get("price"), "price")
@@ -258,7 +289,7 @@ def product(fields: dict, *, default_currency: str, today: dt.date, image_exists
     availability = enum_value(Availability, fields, "availability")
     condition = enum_value(Condition, fields, "condition", Condition.NEW)
     history = price_history(fields.get("price_history"))
-    sale_ = sale(fields.get("sale"), price, "sale")
+    sale_ = sale(fields.get("sale"), price, "sale", zone)
     check_history(history, price, sale_, "price_history")
     raw_images = fields.get("images")
     if not raw_images or not isinstance(raw_images, list):
@@ -270,7 +301,7 @@ def product(fields: dict, *, default_currency: str, today: dt.date, image_exists
     weight = fields.get("weight")
     boost = fields.get("boost", 1)
     defaults = {"price": price, "sale": sale_, "availability": availability, "currency": currency_code,
-                "history": history}
+                "history": history, "zone": zone}
     return Product(
         sku=sku,
         title=title,
@@ -284,8 +315,8 @@ def product(fields: dict, *, default_currency: str, today: dt.date, image_exists
         mpn=code(fields, "mpn"),
         condition=condition,
         images=images,
-        offer=offer(sku, price, currency_code, availability, sale_, history, today),
-        variants=variants(fields.get("variants"), defaults, image_exists, today),
+        offer=offer(sku, price, currency_code, availability, sale_, history, now),
+        variants=variants(fields.get("variants"), defaults, image_exists, now),
         digital=flag(fields, "digital"),
         weight_kg=money(weight, "weight") if weight not in (None, "") else None,
         shipping_class=shipping_class(fields, flag(fields, "digital"), shipping_classes, default_shipping_class),
