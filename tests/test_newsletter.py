@@ -1,10 +1,20 @@
-"""invoke newsletter against a real SMTP server (aiosmtpd on 127.0.0.1): sent once, never twice, never lost."""
+"""invoke newsletter against a real SMTP server (aiosmtpd on 127.0.0.1): sent once per recipient, never lost.
+
+The site is built once per module (one output before a second post is published, one after); each test
+gets its own site folder (state file, campaigns, lists) and its own server. The journal, the address
+lists, the plan and the lock are also tested directly, without SMTP.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import email
+import json
 import socket
+import threading
+from collections import Counter
 from email import policy
+from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
 import pytest
@@ -14,27 +24,72 @@ from conftest import ROOT, post, run_build, write_content
 from pelican.settings import read_settings
 from shop_fixtures import catalogue
 
-from newsletter import NewsletterError, run
+from newsletter import NewsletterError, durable, journal, lock, mail, plan, recipients, run, status, unsubscribe
+from newsletter.journal import Journal, JournalError, State
+from newsletter.settings import NewsletterConfigurationError, NewsletterSettings
 
 SITE = "https://www.cordeelegni.example"
 TODAY = "2026-11-22"
+FIRST_POST = post(title="Prima guida", slug="prima", date="2026-11-01 10:00",
+                  uid="11111111-2222-4333-8444-555555555555", image="images/p.png", image_alt="Una foto",
+                  body="Vedi [il blog](/blog/).\n\n[[prodotto: basso]]")
+SECOND_POST = post(title="Seconda guida", slug="seconda", date="2026-11-20 09:00",
+                   uid="66666666-7777-4888-9999-aaaaaaaaaaaa")
+SECOND_GUID = "urn:uuid:66666666-7777-4888-9999-aaaaaaaaaaaa"
+FROM = "Corde & Legni <lettera@cordeelegni.example>"
 
 
 class Inbox:
-    """An aiosmtpd handler that keeps what it receives and can refuse one recipient."""
+    """An aiosmtpd handler that keeps what it receives and can misbehave on purpose.
+
+    refuse: addresses answered 550 at RCPT. drop_at_rcpt: {address: how many times} the connection is cut at
+    its RCPT. drop_after_data: addresses whose connection is cut (once) after their message was received,
+    before the reply. hold_at: the n-th
+    message (1-based) is received, `holding` is set, and the reply waits until `release` is set.
+    """
 
     def __init__(self):
-        self.messages = []
-        self.refuse = None
+        self.received = []  # (envelope recipient, parsed message), in arrival order
+        self.refuse = set()
+        self.drop_at_rcpt = Counter()
+        self.drop_after_data = set()
+        self.hold_at = None
+        self.holding = threading.Event()
+        self.release = threading.Event()
+
+    @property
+    def messages(self):
+        return [message for _, message in self.received]
+
+    def count(self) -> Counter:
+        return Counter(recipient for recipient, _ in self.received)
+
+    def message_ids(self, recipient: str) -> list[str]:
+        return [message["Message-ID"] for to, message in self.received if to == recipient]
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
-        if address == self.refuse:
+        if self.drop_at_rcpt[address] > 0:
+            self.drop_at_rcpt[address] -= 1
+            server.transport.abort()
+            return "250 OK"
+        if address in self.refuse:
             return "550 5.1.1 mailbox unavailable"
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
-        self.messages.append(email.message_from_bytes(envelope.content, policy=policy.default))
+        recipient = envelope.rcpt_tos[0]
+        self.received.append((recipient, email.message_from_bytes(envelope.content, policy=policy.default)))
+        if recipient in self.drop_after_data:
+            self.drop_after_data.discard(recipient)
+            server.transport.abort()
+            return "250 never read"
+        if self.hold_at == len(self.received):
+            self.holding.set()
+            for _ in range(1200):  # at most a minute: a test that forgets to release still ends
+                if self.release.is_set():
+                    break
+                await asyncio.sleep(0.05)
         return "250 Message accepted"
 
 
@@ -50,49 +105,80 @@ def smtp_server():
     controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
     controller.start()
     yield controller, inbox
+    inbox.release.set()
     controller.stop()
 
 
+def smtp_environ(port: int, recipients_file) -> dict:
+    return {"VETRINA_SMTP_HOST": "127.0.0.1", "VETRINA_SMTP_PORT": str(port), "VETRINA_SMTP_STARTTLS": "false",
+            "VETRINA_SMTP_FROM": FROM, "VETRINA_NEWSLETTER_RECIPIENTS": str(recipients_file)}
+
+
+def site_settings(**overrides) -> dict:
+    return read_settings(str(ROOT / "publishconf.py"),
+                         override={"THEME": str(ROOT / "theme"), "SHOP_TODAY": TODAY, **overrides})
+
+
+@pytest.fixture(scope="module")
+def outputs(tmp_path_factory):
+    """The production build before ("one") and after ("two") the second post is published."""
+    base = tmp_path_factory.mktemp("newsletter-site")
+    content = base / "content"
+    write_content(content, {**catalogue(), "posts/a.md": FIRST_POST})
+    first = run_build(content, base / "output-one", "publishconf.py", SHOP_TODAY=TODAY)
+    write_content(content, {"posts/b.md": SECOND_POST})
+    second = run_build(content, base / "output-two", "publishconf.py", SHOP_TODAY=TODAY)
+    return {"one": first, "two": second}
+
+
+@pytest.fixture(scope="module")
+def settings():
+    return site_settings()
+
+
+class Shop:
+    """A site folder (state, campaigns, lists) that sends a prepared output to the local server."""
+
+    def __init__(self, root, outputs, settings, controller, inbox):
+        self.root, self.outputs, self.settings, self.inbox = root, outputs, settings, inbox
+        self.recipients = root / "iscritti.txt"
+        self.recipients.write_text("uno@example.org\n# un commento\ndue@example.org\n", encoding="utf-8")
+        self.environ = smtp_environ(controller.port, self.recipients)
+        self.state = root / "newsletter" / "sent.json"
+        self.campaigns = root / "newsletter" / "campagne"
+
+    def newsletter(self, output="one", send=True, settings=None, **options):
+        import datetime as dt
+
+        return run(self.root, settings or self.settings, self.outputs[output], send=send, environ=self.environ,
+                   today=dt.date(2026, 11, 22), **options)
+
+    def status(self):
+        return status(self.root, self.settings, self.environ)
+
+    def issues(self):
+        return json.loads(self.state.read_text(encoding="utf-8"))["issues"]
+
+
 @pytest.fixture
-def shop(tmp_path, smtp_server):
-    """A site folder with content, a recipients file and the SMTP variables of the local server."""
+def shop(tmp_path, smtp_server, outputs, settings):
     controller, inbox = smtp_server
-    content = tmp_path / "content"
-    write_content(content, {**catalogue(),
-                            "posts/a.md": post(title="Prima guida", slug="prima", date="2026-11-01 10:00",
-                                               uid="11111111-2222-4333-8444-555555555555", image="images/p.png",
-                                               image_alt="Una foto", body="Vedi [il blog](/blog/).\n\n[[prodotto: basso]]")})
-    recipients = tmp_path / "iscritti.txt"
-    recipients.write_text("uno@example.org\n# un commento\ndue@example.org\n", encoding="utf-8")
-    environ = {"VETRINA_SMTP_HOST": "127.0.0.1", "VETRINA_SMTP_PORT": str(controller.port),
-               "VETRINA_SMTP_STARTTLS": "false", "VETRINA_SMTP_FROM": "Corde & Legni <lettera@cordeelegni.example>",
-               "VETRINA_NEWSLETTER_RECIPIENTS": str(recipients)}
-
-    class Shop:
-        def build(self):
-            run_build(content, tmp_path / "output", "publishconf.py", SHOP_TODAY=TODAY)
-            return read_settings(str(ROOT / "publishconf.py"), override={"THEME": str(ROOT / "theme"),
-                                                                         "SHOP_TODAY": TODAY})
-
-        def newsletter(self, send=True):
-            import datetime as dt
-
-            return run(tmp_path, self.build(), tmp_path / "output", send=send, environ=environ,
-                       today=dt.date(2026, 11, 22))
-
-    shop = Shop()
-    shop.content, shop.inbox, shop.state = content, inbox, tmp_path / "newsletter" / "sent.json"
-    return shop
+    return Shop(tmp_path, outputs, settings, controller, inbox)
 
 
 def html_part(message):
     return message.get_body(preferencelist=("html",)).get_content()
 
 
+def titles(message) -> list[str]:
+    return [h.get_text(strip=True) for h in BeautifulSoup(html_part(message), "html.parser").find_all("h3")]
+
+
+# --- sending ---------------------------------------------------------------------------------------------
 def test_digest_is_previewed_by_default_and_nothing_is_sent(shop):
     result = shop.newsletter(send=False)
     assert result.number == 1 and shop.inbox.messages == []
-    assert not shop.state.exists()
+    assert not shop.state.exists() and not shop.campaigns.exists()
     assert sorted(p.suffix for p in result.preview) == [".eml", ".html", ".txt"]
     preview = email.message_from_bytes(result.preview[2].read_bytes(), policy=policy.default)
     assert preview.get_content_type() == "multipart/alternative"
@@ -100,14 +186,21 @@ def test_digest_is_previewed_by_default_and_nothing_is_sent(shop):
 
 def test_digest_is_sent_once_as_multipart_with_unsubscribe_headers_and_utm_links(shop):
     result = shop.newsletter()
-    assert result.sent_to == 2 and len(shop.inbox.messages) == 2
+    assert result.sent_to == 2 and shop.inbox.count() == {"uno@example.org": 1, "due@example.org": 1}
     message = shop.inbox.messages[0]
     assert message.get_content_type() == "multipart/alternative"
     assert [part.get_content_type() for part in message.iter_parts()] == ["text/plain", "text/html"]
     assert message["Subject"] == "Corde & Legni: le novità di novembre 2026"
     assert message["To"] == "uno@example.org" and shop.inbox.messages[1]["To"] == "due@example.org"
-    assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    # The default unsubscribe URL is a static page: no one-click promise it cannot keep (RFC 8058).
+    assert message["List-Unsubscribe-Post"] is None
     assert "<mailto:" in message["List-Unsubscribe"] and f"<{SITE}/newsletter/>" in message["List-Unsubscribe"]
+    ids = {to: message["Message-ID"] for to, message in shop.inbox.received}
+    assert len(set(ids.values())) == 2 and all(i.endswith("@cordeelegni.example>") for i in ids.values())
+    entries = Journal(shop.campaigns / "numero-1" / "journal").entries
+    assert {entry.address: entry.message_id for entry in entries.values()} == ids
+    assert {entry.state for entry in entries.values()} == {State.SENT}
+    assert all(entry.reply == "250 Message accepted" for entry in entries.values())
     soup = BeautifulSoup(html_part(message), "html.parser")
     assert soup.find("style") is None and soup.find(style=True), "CSS is inlined"
     assert soup.find("table", attrs={"width": "600"})
@@ -122,6 +215,29 @@ def test_digest_is_sent_once_as_multipart_with_unsubscribe_headers_and_utm_links
     text = message.get_body(preferencelist=("plain",)).get_content()
     assert "Prima guida" in text and "utm_campaign=newsletter-1" in text
     assert "1.189,00" in text
+    [issue] = shop.issues()
+    assert issue["number"] == 1 and issue["recipients"] == 2 and issue["date"] == TODAY
+
+
+def test_one_click_unsubscribe_header_only_for_an_endpoint_that_accepts_post(shop):
+    settings = site_settings(NEWSLETTER_UNSUBSCRIBE_POST=True,
+                             NEWSLETTER_UNSUBSCRIBE_URL="https://liste.cordeelegni.example/disiscriviti")
+    shop.newsletter(settings=settings)
+    message = shop.inbox.messages[0]
+    assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert "<https://liste.cordeelegni.example/disiscriviti>" in message["List-Unsubscribe"]
+
+
+@pytest.mark.parametrize("overrides, error", [
+    ({"NEWSLETTER_UNSUBSCRIBE_POST": True, "NEWSLETTER_UNSUBSCRIBE_URL": "http://shop.example/off"}, "needs an https"),
+    ({"NEWSLETTER_UNSUBSCRIBE_POST": "yes"}, "must be True or False"),
+    ({"NEWSLETTER_UNSUBSCRIBE_URL": "/newsletter/"}, "must be an absolute URL"),
+])
+def test_unsubscribe_settings_are_checked(tmp_path, overrides, error):
+    settings = {"SITEURL": SITE, "BUSINESS_EMAIL": "ciao@example.org", **overrides}
+    with pytest.raises(NewsletterConfigurationError, match=error) as failure:
+        NewsletterSettings.from_settings(settings, tmp_path)
+    assert "NEWSLETTER_UNSUBSCRIBE_" in str(failure.value) and "\n" not in str(failure.value)
 
 
 def test_a_second_run_sends_nothing_and_says_so(shop):
@@ -134,30 +250,241 @@ def test_a_second_run_sends_nothing_and_says_so(shop):
 
 def test_a_run_after_a_new_post_sends_only_that_post(shop):
     shop.newsletter()
-    write_content(shop.content, {"posts/b.md": post(title="Seconda guida", slug="seconda", date="2026-11-20 09:00",
-                                                    uid="66666666-7777-4888-9999-aaaaaaaaaaaa")})
+    result = shop.newsletter("two")
+    assert result.number == 2 and result.items == [SECOND_GUID]
+    assert titles(shop.inbox.messages[-1]) == ["Seconda guida"]
+    assert "Prima guida" not in BeautifulSoup(html_part(shop.inbox.messages[-1]), "html.parser").get_text()
+    issues = shop.issues()
+    assert [issue["number"] for issue in issues] == [1, 2] and issues[1]["items"] == [SECOND_GUID]
+    assert shop.inbox.count() == {"uno@example.org": 2, "due@example.org": 2}
+
+
+def test_a_retry_sends_the_frozen_issue_and_the_next_run_the_new_post(shop):
+    shop.inbox.refuse = {"due@example.org"}
+    with pytest.raises(NewsletterError, match="unfinished") as failure:
+        shop.newsletter("one")
+    assert failure.value.result.failed == [("due@example.org", "550 5.1.1 mailbox unavailable")]
+    first = shop.inbox.messages[0]
+    # The issue and its items are recorded when the campaign is frozen, before any message.
+    assert [issue["number"] for issue in shop.issues()] == [1] and "recipients" not in shop.issues()[0]
+
+    shop.inbox.refuse = set()
+    retry = shop.newsletter("two")  # the second post is published in between: the retry ignores it
+    assert retry.number == 1 and retry.resumed and retry.sent_to == 1 and retry.skipped == 1
+    resent = shop.inbox.messages[1]
+    assert resent["To"] == "due@example.org" and resent["Subject"] == first["Subject"]
+    assert titles(resent) == titles(first) == ["Prima guida"]
+
+    following = shop.newsletter("two")
+    assert following.number == 2 and following.items == [SECOND_GUID] and not following.resumed
+    assert [titles(message) for message in shop.inbox.messages[2:]] == [["Seconda guida"], ["Seconda guida"]]
+    assert shop.inbox.count() == {"uno@example.org": 2, "due@example.org": 2}
+    assert [(issue["number"], issue["recipients"]) for issue in shop.issues()] == [(1, 2), (2, 2)]
+
+
+def test_recipients_are_normalised_and_deduplicated_and_bad_lines_reported(shop):
+    shop.recipients.write_text("  Uno@Example.ORG \nuno@example.org\n\n# un commento\nUNO@EXAMPLE.org  # di nuovo\n"
+                               "mario.rossi@\ndue@example.org\n", encoding="utf-8")
     result = shop.newsletter()
-    assert result.number == 2 and [item.title for item in result.items] == ["Seconda guida"]
-    latest = BeautifulSoup(html_part(shop.inbox.messages[-1]), "html.parser")
-    titles = [h.get_text(strip=True) for h in latest.find_all("h3")]
-    assert titles == ["Seconda guida"]
-    assert "Prima guida" not in latest.get_text()
-    import json
-
-    issues = json.loads(shop.state.read_text(encoding="utf-8"))["issues"]
-    assert [issue["number"] for issue in issues] == [1, 2]
-    assert issues[1]["items"] == ["urn:uuid:66666666-7777-4888-9999-aaaaaaaaaaaa"]
+    assert shop.inbox.count() == {"Uno@example.org": 1, "due@example.org": 1}
+    problems = [str(problem) for problem in result.problems]
+    assert problems[0].startswith(f"{shop.recipients}:6: 'mario.rossi@'") and "domain" in problems[0]
+    assert [p.split(":")[1] for p in problems[1:]] == ["2", "5"] and "repeats the address of line 1" in problems[1]
 
 
-def test_an_smtp_failure_mid_run_leaves_the_state_unchanged(shop):
-    shop.newsletter()
-    write_content(shop.content, {"posts/b.md": post(title="Seconda guida", slug="seconda", date="2026-11-20 09:00",
-                                                    uid="66666666-7777-4888-9999-aaaaaaaaaaaa")})
-    before = shop.state.read_bytes()
-    shop.inbox.refuse = "due@example.org"
-    with pytest.raises(NewsletterError, match="state file is unchanged") as failure:
+def test_unsubscribed_addresses_are_never_sent_to(shop):
+    first = unsubscribe(shop.root, shop.settings, "  DUE@Example.ORG ")
+    again = unsubscribe(shop.root, shop.settings, "due@example.org")
+    assert "unsubscribed" in first and "already" in again
+    listed = (shop.root / "newsletter" / "disiscritti.txt").read_text(encoding="utf-8")
+    assert [line for line in listed.splitlines() if not line.startswith("#")] == ["DUE@example.org"]
+    with pytest.raises(NewsletterError, match="--unsubscribe: 'nobody'"):
+        unsubscribe(shop.root, shop.settings, "nobody")
+    result = shop.newsletter()
+    assert shop.inbox.count() == {"uno@example.org": 1} and result.suppressed == 1
+
+
+def test_dry_run_says_what_a_send_would_do_and_sends_and_writes_nothing(shop):
+    result = shop.newsletter(dry_run=True)
+    assert "start campaign numero-1" in result.message and "send to 2 recipients" in result.message
+    assert shop.inbox.messages == [] and not shop.state.exists() and not shop.campaigns.exists()
+
+    shop.inbox.refuse = {"due@example.org"}
+    with pytest.raises(NewsletterError):
         shop.newsletter()
-    assert "due@example.org" in str(failure.value)
-    assert shop.state.read_bytes() == before
-    shop.inbox.refuse = None
-    assert shop.newsletter().number == 2  # the same issue goes out once the server accepts it
+    journal_files = sorted((shop.campaigns / "numero-1" / "journal").iterdir())
+    before = [path.read_bytes() for path in journal_files]
+    result = shop.newsletter("two", dry_run=True)
+    assert "resume campaign numero-1" in result.message
+    assert "send to 1 recipients" in result.message and "skip 1 as sent" in result.message
+    assert sorted((shop.campaigns / "numero-1" / "journal").iterdir()) == journal_files
+    assert [path.read_bytes() for path in journal_files] == before and len(shop.inbox.messages) == 1
+
+
+def test_status_shows_the_campaign_counts_and_the_failed_addresses(shop):
+    assert shop.status() == [f"No campaign yet in {shop.campaigns}."]
+    shop.inbox.refuse = {"due@example.org"}
+    with pytest.raises(NewsletterError):
+        shop.newsletter()
+    lines = shop.status()
+    assert lines[0].startswith('Campaign numero-1: issue 1, "Corde & Legni: le novità di novembre 2026"')
+    assert "unfinished" in lines[0]
+    assert lines[1] == "  sent 1, failed 1, in doubt 0, pending 0, suppressed 0"
+    assert "  failed: due@example.org: 550 5.1.1 mailbox unavailable" in lines
+    shop.inbox.refuse = set()
+    shop.newsletter()
+    lines = shop.status()
+    assert "complete since" in lines[0] and lines[1] == "  sent 2, failed 0, in doubt 0, pending 0"
+
+
+# --- the parts, without SMTP -----------------------------------------------------------------------------
+@pytest.mark.parametrize("written, normal", [
+    ("mario.rossi@example.org", "mario.rossi@example.org"),
+    ("  Mario.Rossi@Example.ORG\t", "Mario.Rossi@example.org"),
+    ("o'brien+news@sub.example.co.uk", "o'brien+news@sub.example.co.uk"),
+    ("info@caffè.example", "info@xn--caff-8oa.example"),
+    ("a#b@example.org", "a#b@example.org"),
+])
+def test_addresses_are_normalised(written, normal):
+    assert recipients.normalise(written) == normal
+
+
+@pytest.mark.parametrize("written, reason", [
+    ("mario.rossi", "exactly one @"),
+    ("mario@rossi@example.org", "exactly one @"),
+    ("mario.rossi@", "invalid domain"),
+    ("@example.org", "before the @"),
+    ("mario..rossi@example.org", "before the @"),
+    ("mario@localhost", "invalid domain"),
+    ("mario@example.123", "invalid domain"),
+    ("mario@-example.org", "invalid domain"),
+    ("Mario <mario@example.org>", "one bare e-mail address"),
+    ("mario@example.org, anna@example.org", "one bare e-mail address"),
+    ("andrè@example.org", "SMTPUTF8"),
+])
+def test_invalid_addresses_are_refused_with_a_reason(written, reason):
+    with pytest.raises(ValueError, match=reason):
+        recipients.normalise(written)
+
+
+def test_the_address_list_keeps_the_first_spelling_and_reports_lines():
+    parsed = recipients.parse("# iscritti\nAnna@Example.org\n\nanna@EXAMPLE.org\nnope\nbruno@example.org # fiera\n",
+                              "iscritti.txt")
+    assert [(r.address, r.line) for r in parsed.recipients] == [("Anna@example.org", 2), ("bruno@example.org", 6)]
+    assert [str(p) for p in parsed.invalid] == ["iscritti.txt:5: 'nope' is not an e-mail address (it needs exactly "
+                                                "one @); fix or remove the line"]
+    assert [p.line for p in parsed.duplicates] == [4]
+
+
+def test_the_journal_writes_each_change_durably_and_reads_it_back(tmp_path):
+    folder = tmp_path / "journal"
+    book = Journal(folder)
+    assert book.state("anna@example.org") is State.PENDING
+    book.begin("anna@example.org", "Anna@example.org", "<m1@x>", "Sun, 22 Nov 2026 10:00:00 +0100")
+    assert Journal(folder).state("anna@example.org") is State.IN_FLIGHT  # on disk before the message goes
+    book.sent("anna@example.org", "250 OK queued")
+    [path] = list(folder.iterdir())
+    assert "anna" not in path.name.lower()  # no address in file names
+    saved = json.loads(path.read_text(encoding="utf-8"))
+    assert saved["state"] == "sent" and saved["reply"] == "250 OK queued" and saved["message_id"] == "<m1@x>"
+    again = Journal(folder).entries["anna@example.org"]
+    assert again.address == "Anna@example.org" and again.attempts == 1 and again.state is State.SENT
+
+
+def test_a_durable_write_syncs_the_file_before_the_rename_and_the_folder_after(tmp_path, monkeypatch):
+    import os
+
+    synced = []
+    real_fsync = os.fsync
+
+    def recording_fsync(descriptor):
+        synced.append(os.readlink(f"/proc/self/fd/{descriptor}"))
+        real_fsync(descriptor)
+
+    monkeypatch.setattr(durable.os, "fsync", recording_fsync)
+    target = tmp_path / "entry.json"
+    durable.write_json(target, {"state": "in_flight"})
+    temp, folder = synced
+    assert Path(temp).parent == tmp_path and durable.is_temp(Path(temp)) and folder == str(tmp_path)
+    assert json.loads(target.read_text(encoding="utf-8")) == {"state": "in_flight"}
+    assert [path.name for path in tmp_path.iterdir()] == ["entry.json"]
+
+
+def test_journal_transitions_keep_the_message_id_and_refuse_to_resend_a_sent_message(tmp_path):
+    book = Journal(tmp_path)
+    book.begin("a@x.org", "a@x.org", "<first@x>", "date one")
+    book.failed("a@x.org", "451 try later")
+    retried = book.begin("a@x.org", "a@x.org", "<second@x>", "date two")
+    assert (retried.message_id, retried.date, retried.attempts) == ("<first@x>", "date one", 2)
+    book.in_doubt("a@x.org", "connection lost")
+    book.begin("a@x.org", "a@x.org", "<third@x>", "date three")
+    book.sent("a@x.org", "250 OK")
+    with pytest.raises(JournalError, match="from sent to in_flight"):
+        book.begin("a@x.org", "a@x.org", "<fourth@x>", "date four")
+    with pytest.raises(JournalError, match="from pending to sent"):
+        book.sent("b@x.org", "250 OK")  # a message never begun cannot be sent
+
+
+def test_recovery_puts_the_message_in_flight_in_doubt_and_ignores_half_written_files(tmp_path):
+    book = Journal(tmp_path)
+    book.begin("a@x.org", "a@x.org", "<a@x>", "d")
+    book.sent("a@x.org", "250 OK")
+    book.begin("b@x.org", "b@x.org", "<b@x>", "d")  # the run dies here
+    (tmp_path / f"{durable.TEMP_PREFIX}999-half.json").write_text('{"key": "c@x.org", "sta', encoding="utf-8")
+    reopened = Journal(tmp_path)
+    assert set(reopened.entries) == {"a@x.org", "b@x.org"}
+    [recovered] = reopened.recover()
+    assert recovered.key == "b@x.org" and recovered.message_id == "<b@x>"
+    assert Journal(tmp_path).state("b@x.org") is State.IN_DOUBT
+    reopened.remove_temp_files()
+    assert not any(durable.is_temp(path) for path in tmp_path.iterdir())
+
+
+def test_a_damaged_journal_entry_is_reported_with_its_file(tmp_path):
+    (tmp_path / "0123.json").write_text("{not json", encoding="utf-8")
+    with pytest.raises(JournalError, match="0123.json: not a journal entry"):
+        Journal(tmp_path)
+
+
+def test_a_failed_durable_write_leaves_the_old_file_and_no_temp_file(tmp_path):
+    target = tmp_path / "state.json"
+    durable.write_json(target, {"issues": [1]})
+    blocker = tmp_path / "blocked.json"
+    (blocker / "inside").mkdir(parents=True)  # os.replace cannot put a file over a non-empty folder
+    with pytest.raises(OSError):
+        durable.write_json(blocker, {"issues": [2]})
+    assert json.loads(target.read_text(encoding="utf-8")) == {"issues": [1]}
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["blocked.json", "state.json"]
+
+
+def test_the_plan_sends_to_pending_and_failed_and_skips_sent_suppressed_and_in_doubt():
+    def entry(key, state):
+        return journal.Entry(key, key, state, message_id=f"<{key}>")
+
+    listed = [recipients.Recipient(f"{name}@x.org") for name in ("p", "f", "s", "d", "u", "us")]
+    entries = {e.key: e for e in [entry("f@x.org", State.FAILED), entry("s@x.org", State.SENT),
+                                  entry("d@x.org", State.IN_DOUBT), entry("us@x.org", State.SENT)]}
+    planned = plan.make(listed, {"u@x.org", "us@x.org"}, entries)
+    assert [r.address for r in planned.to_send] == ["p@x.org", "f@x.org"] and planned.retries == 1
+    assert [r.address for r in planned.already_sent] == ["s@x.org", "us@x.org"]
+    assert [r.address for r in planned.suppressed] == ["u@x.org"]
+    assert [e.key for e in planned.in_doubt] == ["d@x.org"] and planned.resend == []
+    again = plan.make(listed, {"u@x.org"}, entries, completed=True, resend_in_doubt=True)
+    assert again.to_send == [] and [r.address for r in again.resend] == ["d@x.org"] and not again.unfinished
+
+
+def test_a_second_holder_of_the_lock_is_refused_at_once_with_the_lock_file(tmp_path):
+    path = tmp_path / "invio.lock"
+    with lock.held(path):
+        assert not lock.is_free(path)
+        with pytest.raises(lock.LockBusy, match=f"{path} is held by process \\d+"):
+            with lock.held(path):
+                pass
+    assert lock.is_free(path)
+
+
+def test_the_one_click_header_follows_the_setting():
+    plain = mail.message("S", FROM, "a@x.org", "<p>x</p>", "x", "", "https://x.example/off")
+    one_click = mail.message("S", FROM, "a@x.org", "<p>x</p>", "x", "", "https://x.example/off", one_click=True)
+    assert plain["List-Unsubscribe-Post"] is None and plain["List-Unsubscribe"] == "<https://x.example/off>"
+    assert one_click["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"

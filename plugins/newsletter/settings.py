@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from email.utils import parseaddr
 from pathlib import Path
 
 from core.settings import site_settings
@@ -16,7 +17,15 @@ DEFAULTS = {
     "NEWSLETTER_UTM_MEDIUM": "email",
     "NEWSLETTER_UNSUBSCRIBE_EMAIL": "",
     "NEWSLETTER_UNSUBSCRIBE_URL": "",
+    # True only when NEWSLETTER_UNSUBSCRIBE_URL is an endpoint that unsubscribes on a POST (RFC 8058):
+    # then messages carry List-Unsubscribe-Post and mail clients show a one-click unsubscribe button.
+    "NEWSLETTER_UNSUBSCRIBE_POST": False,
+    # Local files with personal data (never committed): each campaign's frozen issue and journal, the lock,
+    # and the addresses that unsubscribed.
+    "NEWSLETTER_CAMPAIGN_DIR": "newsletter/campagne",
+    "NEWSLETTER_SUPPRESSION_FILE": "newsletter/disiscritti.txt",
 }
+DEFAULT_RECIPIENTS = "newsletter/iscritti.txt"
 
 
 class NewsletterConfigurationError(ValueError):
@@ -32,6 +41,13 @@ class NewsletterSettings:
     utm_medium: str
     unsubscribe_email: str
     unsubscribe_url: str
+    unsubscribe_post: bool
+    campaign_dir: Path
+    suppression_file: Path
+
+    @property
+    def lock_file(self) -> Path:
+        return self.campaign_dir / "invio.lock"
 
     @classmethod
     def from_settings(cls, settings: dict, root: Path) -> "NewsletterSettings":
@@ -41,9 +57,20 @@ class NewsletterSettings:
         email = get("NEWSLETTER_UNSUBSCRIBE_EMAIL") or site_settings(settings).business.email
         url = get("NEWSLETTER_UNSUBSCRIBE_URL") or f"{settings['SITEURL']}/newsletter/"
         if not url.startswith("https://") and not url.startswith("http://"):
-            raise NewsletterConfigurationError("NEWSLETTER_UNSUBSCRIBE_URL must be an absolute URL")
-        return cls(get("NEWSLETTER_FEED"), root / get("NEWSLETTER_STATE_FILE"), root / get("NEWSLETTER_PREVIEW_DIR"),
-                   get("NEWSLETTER_UTM_SOURCE"), get("NEWSLETTER_UTM_MEDIUM"), email, url)
+            raise NewsletterConfigurationError(f"NEWSLETTER_UNSUBSCRIBE_URL must be an absolute URL, not {url!r}: "
+                                               "set it (or SITEURL) in the settings file")
+        post = get("NEWSLETTER_UNSUBSCRIBE_POST")
+        if not isinstance(post, bool):
+            raise NewsletterConfigurationError(f"NEWSLETTER_UNSUBSCRIBE_POST must be True or False, not {post!r}")
+        if post and not url.startswith("https://"):
+            raise NewsletterConfigurationError(
+                f"NEWSLETTER_UNSUBSCRIBE_POST = True needs an https NEWSLETTER_UNSUBSCRIBE_URL that accepts the "
+                f"one-click POST (RFC 8058), not {url!r}: set the endpoint's https URL, or the setting to False")
+        paths = {key: root / get(key) for key in ("NEWSLETTER_STATE_FILE", "NEWSLETTER_PREVIEW_DIR",
+                                                   "NEWSLETTER_CAMPAIGN_DIR", "NEWSLETTER_SUPPRESSION_FILE")}
+        return cls(get("NEWSLETTER_FEED"), paths["NEWSLETTER_STATE_FILE"], paths["NEWSLETTER_PREVIEW_DIR"],
+                   get("NEWSLETTER_UTM_SOURCE"), get("NEWSLETTER_UTM_MEDIUM"), email, url, post,
+                   paths["NEWSLETTER_CAMPAIGN_DIR"], paths["NEWSLETTER_SUPPRESSION_FILE"])
 
 
 @dataclass(frozen=True)
@@ -56,10 +83,9 @@ class SmtpSettings:
     user: str
     password: str
     sender: str
-    recipients_file: Path
 
     @classmethod
-    def from_environment(cls, environ=os.environ, root: Path = Path(".")) -> "SmtpSettings":
+    def from_environment(cls, environ=os.environ) -> "SmtpSettings":
         host = environ.get("VETRINA_SMTP_HOST", "")
         sender = environ.get("VETRINA_SMTP_FROM", "")
         if not host or not sender:
@@ -70,19 +96,17 @@ class SmtpSettings:
         except ValueError:
             raise NewsletterConfigurationError("VETRINA_SMTP_PORT must be a number") from None
         starttls = environ.get("VETRINA_SMTP_STARTTLS", "true").lower() in ("1", "true", "yes")
-        recipients = Path(environ.get("VETRINA_NEWSLETTER_RECIPIENTS", root / "newsletter" / "iscritti.txt"))
+        if "@" not in parseaddr(sender)[1]:
+            raise NewsletterConfigurationError(f"VETRINA_SMTP_FROM must hold an e-mail address, not {sender!r} "
+                                               '(for example "Corde & Legni <lettera@example.it>")')
         return cls(host, port, starttls, environ.get("VETRINA_SMTP_USER", ""),
-                   environ.get("VETRINA_SMTP_PASSWORD", ""), sender, recipients)
+                   environ.get("VETRINA_SMTP_PASSWORD", ""), sender)
 
-    def recipients(self) -> list[str]:
-        if not self.recipients_file.is_file():
-            raise NewsletterConfigurationError(f"no recipients file at {self.recipients_file} "
-                                               "(one address a line; set VETRINA_NEWSLETTER_RECIPIENTS)")
-        lines = self.recipients_file.read_text(encoding="utf-8").splitlines()
-        addresses = [line.strip() for line in lines if line.strip() and not line.startswith("#")]
-        bad = [address for address in addresses if "@" not in address]
-        if bad:
-            raise NewsletterConfigurationError(f"{self.recipients_file}: not e-mail addresses: {', '.join(bad)}")
-        if not addresses:
-            raise NewsletterConfigurationError(f"{self.recipients_file} lists no recipient")
-        return addresses
+    @property
+    def envelope_from(self) -> str:
+        return parseaddr(self.sender)[1]
+
+
+def recipients_file(environ=os.environ, root: Path = Path(".")) -> Path:
+    """The subscribers' file: VETRINA_NEWSLETTER_RECIPIENTS, or newsletter/iscritti.txt in the site folder."""
+    return Path(environ.get("VETRINA_NEWSLETTER_RECIPIENTS") or root / DEFAULT_RECIPIENTS)

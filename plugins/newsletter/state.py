@@ -1,29 +1,45 @@
-"""What each issue contained: a JSON file committed with the site, so an item is never sent twice or skipped."""
+"""What each issue contained: a JSON file committed with the site, so an item is never sent twice or skipped.
+
+An issue is recorded when its campaign is frozen, before the first message goes out: from then on its
+items belong to it, whatever happens to the sending.
+"""
 
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
+
+from . import durable
+from .result import NewsletterError
 
 
 def load(path: Path) -> dict:
     if not path.is_file():
         return {"issues": []}
-    return json.loads(path.read_text(encoding="utf-8"))
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except ValueError as error:
+        raise NewsletterError(f"{path}: not valid JSON ({error}); restore it from git") from None
 
 
 def sent_guids(state: dict) -> set[str]:
     return {guid for issue in state["issues"] for guid in issue["items"]}
 
 
-def with_issue(state: dict, issue: dict) -> dict:
-    return {**state, "issues": [*state["issues"], issue]}
+def last_number(state: dict) -> int:
+    return max((issue["number"] for issue in state["issues"]), default=0)
+
+
+def issue(state: dict, number: int) -> dict | None:
+    return next((issue for issue in state["issues"] if issue["number"] == number), None)
+
+
+def with_issue(state: dict, record: dict) -> dict:
+    """The state with `record` as issue record["number"] (replacing an earlier record of that number)."""
+    others = [issue for issue in state["issues"] if issue["number"] != record["number"]]
+    return {**state, "issues": sorted([*others, record], key=lambda issue: issue["number"])}
 
 
 def save(path: Path, state: dict) -> None:
-    """Write atomically: a crash never leaves half a state file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_suffix(".part")
-    partial.write_text(json.dumps(state, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-    os.replace(partial, path)
+    """Durably and atomically: a crash never leaves half a state file, and a saved one survives a power cut."""
+    durable.write_json(path, state)

@@ -1,0 +1,137 @@
+"""A campaign: one issue frozen at its first attempt (subject, HTML, text, item GUIDs) with its journal.
+
+    <campaign folder>/numero-3/campaign.json   number, subject, items, created, date, completed
+                               issue.html, issue.txt
+                               journal/<hash>.json   one per recipient (journal.py)
+
+The folder is written under a temporary name and renamed into place, so a campaign is either whole or
+absent. A retry sends exactly this issue, whatever was published since.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+import shutil
+import uuid
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from . import durable
+from .journal import Journal, State
+from .result import NewsletterError
+
+PREFIX = "numero-"
+
+
+class CampaignError(NewsletterError):
+    """A campaign folder cannot be read."""
+
+
+@dataclass(frozen=True)
+class Campaign:
+    folder: Path
+    number: int
+    uid: str
+    subject: str
+    items: tuple[str, ...]
+    created: str
+    date: str = ""  # the issue's date (ISO), as the state file records it
+    completed: str = ""
+
+    @property
+    def name(self) -> str:
+        return self.folder.name
+
+    @property
+    def html(self) -> str:
+        return (self.folder / "issue.html").read_text(encoding="utf-8")
+
+    @property
+    def text(self) -> str:
+        return (self.folder / "issue.txt").read_text(encoding="utf-8")
+
+    def journal(self) -> Journal:
+        return Journal(self.folder / "journal")
+
+    def message_id(self, key: str, domain: str) -> str:
+        """Fixed per campaign and recipient (and kept in the journal from the first attempt on)."""
+        token = hashlib.sha256(f"{self.uid}\n{key}".encode("utf-8")).hexdigest()[:24]
+        return f"<{self.name}.{token}@{domain}>"
+
+    def in_doubt_note(self) -> str:
+        """A sentence about this campaign's in-doubt messages, "" when there are none."""
+        doubtful = self.journal().with_state(State.IN_DOUBT)
+        if not doubtful:
+            return ""
+        return (f" Campaign {self.name} has {len(doubtful)} message(s) in doubt "
+                f"({', '.join(entry.address for entry in doubtful)}): see --status; --resend-in-doubt resends them.")
+
+    def record(self) -> dict:
+        return {"number": self.number, "uid": self.uid, "subject": self.subject, "items": list(self.items),
+                "created": self.created, "date": self.date, "completed": self.completed}
+
+
+def now() -> str:
+    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+
+
+def read(folder: Path) -> Campaign:
+    path = folder / "campaign.json"
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return Campaign(folder, int(data["number"]), data["uid"], data["subject"], tuple(data["items"]),
+                        data["created"], data.get("date") or data["created"][:10], data.get("completed") or "")
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        raise CampaignError(f"{path}: not a campaign file ({error}); restore it from a backup") from None
+
+
+def folders(root: Path) -> list[Path]:
+    """The campaign folders, oldest first (by issue number)."""
+    if not root.is_dir():
+        return []
+    found = [path for path in root.iterdir()
+             if path.is_dir() and path.name.startswith(PREFIX) and path.name[len(PREFIX):].isdigit()]
+    return sorted(found, key=lambda path: int(path.name[len(PREFIX):]))
+
+
+def latest(root: Path) -> Campaign | None:
+    found = folders(root)
+    return read(found[-1]) if found else None
+
+
+def remove_unfinished_freezes(root: Path) -> None:
+    """Temp folders of a freeze that was interrupted: the campaign never existed, nothing was sent from it."""
+    if root.is_dir():
+        for path in root.iterdir():
+            if path.is_dir() and durable.is_temp(path):
+                shutil.rmtree(path)
+
+
+def freeze(root: Path, number: int, subject: str, items: list[str], html: str, text: str,
+           date: str = "") -> Campaign:
+    """Write the issue once, whole, as campaign `number`; from now on every attempt sends this."""
+    folder = root / f"{PREFIX}{number}"
+    if folder.exists():
+        raise CampaignError(f"{folder} exists already: campaign {number} was frozen before")
+    created = now()
+    campaign = Campaign(folder, number, uuid.uuid4().hex, subject, tuple(items), created, date or created[:10])
+    temp = root / f"{durable.TEMP_PREFIX}{os.getpid()}-{folder.name}"
+    temp.mkdir(parents=True)
+    durable.write_bytes(temp / "issue.html", html.encode("utf-8"))
+    durable.write_bytes(temp / "issue.txt", text.encode("utf-8"))
+    durable.write_json(temp / "campaign.json", campaign.record())
+    (temp / "journal").mkdir()
+    durable.fsync_folder(temp)
+    os.replace(temp, folder)
+    durable.fsync_folder(root)
+    return campaign
+
+
+def complete(campaign: Campaign) -> Campaign:
+    """Mark the campaign done: it is never resumed again (later subscribers get the next issue)."""
+    done = replace(campaign, completed=now())
+    durable.write_json(campaign.folder / "campaign.json", done.record())
+    return done
