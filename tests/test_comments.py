@@ -1,4 +1,4 @@
-"""Comment sections without a browser: sanitising, the offline cache, per-item switches, settings."""
+"""Comment sections without a browser: sanitising, the record used when Isso is down, per-item switches, settings."""
 
 from __future__ import annotations
 
@@ -29,14 +29,18 @@ def test_comment_html_is_sanitised_again_on_our_side():
     assert comment.website == "" and comment.created.startswith("2026-11-22T")
 
 
-def test_comments_are_rendered_from_the_cache_when_isso_is_down(build_site, tmp_path):
+@pytest.mark.parametrize("name, wrapped", [("comments.json", True), ("comments-cache.json", False)])
+def test_comments_are_rendered_from_the_record_when_isso_is_down(build_site, tmp_path, name, wrapped):
+    """The record, or the flat cache an earlier version left (read once, then kept as the record)."""
     cache = tmp_path / "cache"
     cache.mkdir()
-    (cache / "comments-cache.json").write_text(json.dumps({"/blog/una-prova/": [
+    threads = {"/blog/una-prova/": [
         {"id": 7, "author": "Cliente di Modena", "website": "", "created": "2026-11-20T10:00:00+00:00",
          "html": "<p>Utile, grazie.</p>", "replies": [
              {"id": 8, "author": "Corde & Legni", "website": "", "created": "2026-11-20T11:00:00+00:00",
-              "html": "<p>Grazie a te!</p>", "replies": []}]}]}), encoding="utf-8")
+              "html": "<p>Grazie a te!</p>", "replies": []}]}]}
+    document = {"format": "vetrina-comments", "version": 1, "threads": threads} if wrapped else threads
+    (cache / name).write_text(json.dumps(document), encoding="utf-8")
     url = f"http://127.0.0.1:{closed_port()}"
     output = build_site({"posts/a.md": post()}, allowed=("Isso is unreachable",), CACHE_PATH=str(cache),
                         COMMENTS_ISSO_URL=url, COMMENTS_ISSO_BUILD_URL=url)
@@ -46,6 +50,8 @@ def test_comments_are_rendered_from_the_cache_when_isso_is_down(build_site, tmp_
     assert [c["id"] for c in comments] == ["isso-7", "isso-8"]
     assert comments[1].find_parent("li", class_="comment")["id"] == "isso-7"  # the reply is nested
     assert thread.select_one(".comment-text").get_text(strip=True) == "Utile, grazie."
+    saved = json.loads((cache / "comments.json").read_text(encoding="utf-8"))
+    assert [c["id"] for c in saved["threads"]["/blog/una-prova/"]] == [7]
 
 
 def test_comments_can_be_turned_off_per_item_and_are_off_for_drafts(build_site):
@@ -76,7 +82,40 @@ def test_no_provider_means_no_section_and_no_script(build_site):
     ({"COMMENTS_PROVIDER": "giscus", "COMMENTS_GISCUS": {"repo": "a/b"}}, "repo_id"),
     ({"COMMENTS_PROVIDER": "disqus"}, "COMMENTS_DISQUS_SHORTNAME"),
     ({"COMMENTS_ISSO_URL": "commenti.example"}, "COMMENTS_ISSO_URL"),
+    ({"COMMENTS_MAX_LOSS": 1.5}, "COMMENTS_MAX_LOSS 1.5: use a share between 0 and 1"),
+    ({"COMMENTS_MAX_LOSS": "0.5"}, "COMMENTS_MAX_LOSS"),
+    ({"COMMENTS_RECORD_PATH": ""}, "COMMENTS_RECORD_PATH"),
+    ({"COMMENTS_RECORD_PUBLISH": "../fuori.json"}, "COMMENTS_RECORD_PUBLISH"),
+    ({"COMMENTS_RECORD_URL": "www.example.it/comments.json"}, "COMMENTS_RECORD_URL"),
+    ({"COMMENTS_CACHE_FILE": "comments-cache.json"}, "COMMENTS_CACHE_FILE is now COMMENTS_RECORD_PATH"),
 ])
 def test_comment_settings_are_validated_at_start(build_site, settings, message):
     with pytest.raises(CommentsConfigurationError, match=message):
         build_site({"posts/a.md": post()}, **settings)
+
+
+def test_the_accept_loss_variable_is_validated_at_start(build_site, monkeypatch):
+    monkeypatch.setenv("VETRINA_COMMENTS_ACCEPT_LOSS", "forse")
+    with pytest.raises(CommentsConfigurationError, match="VETRINA_COMMENTS_ACCEPT_LOSS 'forse': use 1"):
+        build_site({"posts/a.md": post()})
+
+
+def test_record_settings_resolve_paths_and_the_published_copy(tmp_path, monkeypatch):
+    from comments.settings import DEFAULTS, CommentsSettings
+
+    def config(**settings):
+        return CommentsSettings.from_settings({**DEFAULTS, "CACHE_PATH": str(tmp_path), **settings})
+
+    monkeypatch.delenv("VETRINA_COMMENTS_RECORD_URL", raising=False)
+    monkeypatch.delenv("VETRINA_COMMENTS_ACCEPT_LOSS", raising=False)
+    assert config().record_path == tmp_path / "comments.json" and config().record_url == ""
+    absolute = "/srv/negozio/commenti.json"
+    assert config(COMMENTS_RECORD_PATH=absolute).record_path.as_posix() == absolute
+    assert config(SITEURL="https://www.example.it/").record_url == "https://www.example.it/comments.json"
+    assert config(SITEURL="https://www.example.it", COMMENTS_RECORD_PUBLISH="").record_url == ""
+    assert config(SITEURL="https://www.example.it", COMMENTS_RECORD_URL="").record_url == ""
+    monkeypatch.setenv("VETRINA_COMMENTS_RECORD_URL", "https://copia.example.it/comments.json")
+    assert config(SITEURL="https://www.example.it").record_url == "https://copia.example.it/comments.json"
+    assert config().accept_loss is False and config(COMMENTS_ACCEPT_LOSS=True).accept_loss is True
+    monkeypatch.setenv("VETRINA_COMMENTS_ACCEPT_LOSS", "1")
+    assert config().accept_loss is True

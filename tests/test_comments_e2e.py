@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import json
 import re
 import socket
 import threading
@@ -118,12 +119,25 @@ def test_visitor_comments_moderator_approves_and_the_comment_is_in_the_static_ht
     assert "Lettore di prova" in comment.select_one(".comment-meta").get_text()
     assert comment.select_one(".comment-text").get_text(strip=True) == "Ho seguito la guida: la chitarra suona benissimo."
 
-    # The live widget takes over from the static copy, with the same comment.
+    # The live widget takes over from the static copy, with the same comment, but only once Isso has rendered:
+    # while its script is held back, the published comment stays on the page.
+    held = []
+    page.route("**/js/embed.min.js", lambda route: held.append(route))
     page.goto(f"{origin}/blog/guida/")
-    page.locator("#comments").scroll_into_view_if_needed()
+    with page.expect_request("**/js/embed.min.js"):
+        page.locator("#comments").scroll_into_view_if_needed()
+    for _ in range(50):
+        if held:
+            break
+        page.wait_for_timeout(100)
+    assert held, "the widget did not ask for Isso's script"
+    assert "suona benissimo" in page.locator(".static-comments .comment-text").inner_text()
+    assert page.locator(".isso-comment").count() == 0 and page.locator("[data-comments-offline]").is_hidden()
+    held[0].continue_()
     live = page.wait_for_selector("#isso-thread .isso-comment[id^=isso-] .isso-text", timeout=15000)
     assert page.locator(".static-comments").count() == 0
     assert "suona benissimo" in live.inner_text()
+    assert page.locator("[data-comments-offline]").is_hidden()
 
     # Isso down: the rebuild keeps the published comment and says why.
     isso_server.stop(isso_process)
@@ -132,6 +146,34 @@ def test_visitor_comments_moderator_approves_and_the_comment_is_in_the_static_ht
     assert kept and "suona benissimo" in kept.get_text()
     assert any("Isso is unreachable" in message for message in run_build.last_messages)
     print(f"comment e2e took {time.monotonic() - started:.1f} s")
+
+
+def test_published_comments_stay_when_the_isso_script_is_missing(tmp_path, site, browser):
+    output, origin = site
+    content = tmp_path / "content"
+    write_content(content, CONTENT)
+    record = tmp_path / "cache" / "comments.json"
+    record.parent.mkdir()
+    record.write_text(json.dumps({"format": "vetrina-comments", "version": 1, "threads": {"/blog/guida/": [
+        {"id": 5, "author": "Lettrice di Bari", "website": "", "created": "2026-11-20T10:00:00+00:00",
+         "html": "<p>Guida chiarissima, grazie.</p>", "replies": []}]}}), encoding="utf-8")
+    down = f"http://127.0.0.1:{free_port()}"
+    # Visitors reach Isso under the site's own /isso/, which this server answers with 404.
+    run_build(content, output, allowed=("Isso is unreachable",), CACHE_PATH=str(tmp_path / "cache"),
+              COMMENTS_ISSO_URL=f"{origin}/isso", COMMENTS_ISSO_BUILD_URL=down)
+
+    page = browser.new_page()
+    statuses = {}
+    page.on("response", lambda response: statuses.__setitem__(urlparse(response.url).path, response.status))
+    page.goto(f"{origin}/blog/guida/")
+    page.locator("#comments").scroll_into_view_if_needed()
+    note = page.wait_for_selector("[data-comments-offline]", state="visible", timeout=15000)
+    assert statuses.get("/isso/js/embed.min.js") == 404
+    assert "non sono disponibili" in note.inner_text()  # the page is Italian
+    comments = page.locator("#isso-thread .static-comments .comment-text")
+    assert comments.count() == 1 and comments.first.is_visible()
+    assert comments.first.inner_text() == "Guida chiarissima, grazie."
+    assert page.locator("#isso-thread .comment-meta").first.inner_text().startswith("Lettrice di Bari")
 
 
 GISCUS = {"repo": "shop/comments", "repo_id": "R_1", "category": "Comments", "category_id": "DIC_1"}
@@ -176,12 +218,13 @@ def test_third_party_comments_load_nothing_before_consent(tmp_path, site, browse
         page.reload()
 
 
-def test_demo_pages_make_no_third_party_request(site, isso, browser):
+def test_demo_pages_make_no_third_party_request(tmp_path, site, isso, browser):
     from conftest import ROOT
 
     output, origin = site
     isso_url, _, _ = isso
-    run_build(ROOT / "content", output, COMMENTS_ISSO_URL=isso_url, COMMENTS_ISSO_BUILD_URL=isso_url)
+    run_build(ROOT / "content", output, COMMENTS_ISSO_URL=isso_url, COMMENTS_ISSO_BUILD_URL=isso_url,
+              CACHE_PATH=str(tmp_path / "cache"))
     page = browser.new_page()
     hosts = set()
 

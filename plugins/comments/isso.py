@@ -1,4 +1,4 @@
-"""Approved comments from Isso's public API, sanitised again on our side, and the cache that keeps them."""
+"""Approved comments from Isso's public API, sanitised again on our side (the record that keeps them: record.py)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from core.sanitise import clean
 
@@ -65,25 +64,8 @@ def fetch(base_url: str, uri: str, timeout: float) -> list[Comment]:
     return [to_comment(raw) for raw in data.get("replies", []) if raw.get("mode", 1) == 1]
 
 
-def load_cache(path: Path) -> dict:
-    if not path.is_file():
-        return {}
-    raw = json.loads(path.read_text(encoding="utf-8"))
-    return {uri: [comment_from_dict(c) for c in comments] for uri, comments in raw.items()}
-
-
 def comment_from_dict(data: dict) -> Comment:
-    """A cached comment, cleaned again: the cache file is not trusted more than Isso is."""
-    return Comment(**{**data, "html": sanitise(data.get("html", "")),
-                      "replies": [comment_from_dict(r) for r in data.get("replies", [])]})
+    """A comment of the record of published comments: its shape checked, its HTML cleaned again (record.py)."""
+    from .record import comment_from_dict as from_record  # record.py builds on this module
 
-
-def save_cache(path: Path, comments_by_uri: dict) -> None:
-    def as_dict(comment: Comment) -> dict:
-        return {**comment.__dict__, "replies": [as_dict(r) for r in comment.replies]}
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_suffix(".part")
-    partial.write_text(json.dumps({uri: [as_dict(c) for c in comments] for uri, comments in sorted(comments_by_uri.items())},
-                                  ensure_ascii=False, indent=1), encoding="utf-8")
-    partial.replace(path)
+    return from_record(data, "comment")

@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import NamedTuple
 
 from pelican import signals
 
 from core import commentable as registry
 from core.rendering import apply_defaults
 
-from . import isso
-from .settings import DEFAULTS, CommentsSettings
+from . import isso, reconcile, store
+from .settings import ACCEPT_LOSS_ENV, DEFAULTS, CommentsSettings
 
 logger = logging.getLogger(__name__)
+RECORD_KEY = "comments_record"  # the record this build published, on the build's shared context
+LEGACY_CACHE = "comments-cache.json"  # what earlier versions kept under CACHE_PATH
 
 
 class _Notice(logging.Logger):
@@ -47,34 +50,157 @@ def items_of(generators, config):
 
 
 def fetch_comments(generators):
-    """Give every commentable post and product its approved comments, from Isso or, if it is down, the cache."""
+    """Give every commentable post and product its approved comments: Isso's, checked against the record."""
     settings = generators[0].settings
     config = settings["COMMENTS_CONFIG"]
     items = []
     for item in items_of(generators, config):
         item.comments_enabled = config.provider != "none" and commentable(item, config)
         item.comments = []
+        item.comments_known = True  # False: Isso was down and no record said what was published
         item.isso_id = "/" + item.url
         if item.comments_enabled:
             items.append(item)
     if config.provider != "isso" or not config.isso_build_url or not items:
         return
-    cache_path = Path(settings["CACHE_PATH"]) / config.cache_file
-    cached = isso.load_cache(cache_path)
-    fetched = {}
-    try:
-        for item in items:
-            fetched[item.isso_id] = isso.fetch(config.isso_build_url, item.isso_id, config.isso_timeout)
-    except isso.IssoUnreachable as error:
-        kept = sum(len(comments) for comments in cached.values())
-        notice.warning("Isso is unreachable (%s): the pages keep the %s comments fetched last time", error, kept)
-        fetched = cached
-    else:
-        isso.save_cache(cache_path, {**cached, **fetched})
+    with store.locked(config.record_path):
+        pages = publish_comments(config, [item.isso_id for item in items], generators[0].context)
     for item in items:
-        item.comments = fetched.get(item.isso_id, [])
+        item.comments = (pages or {}).get(item.isso_id, [])
+        item.comments_known = pages is not None
+
+
+class Loaded(NamedTuple):
+    """The record a build starts from: its threads and where they came from, or None and why there is none."""
+
+    threads: dict | None
+    origin: str  # the local file or the URL of the published copy; else why there is no record
+
+
+def publish_comments(config, uris: list[str], context: dict) -> dict | None:
+    """{uri: [Comment]} for the pages (None: nobody knows them); the record is saved and left on the context."""
+    known = load_record(config)
+    try:
+        fetched = {uri: isso.fetch(config.isso_build_url, uri, config.isso_timeout) for uri in uris}
+    except isso.IssoUnreachable as error:
+        report_unreachable(error, known, uris)
+        if known.threads is None:
+            return None
+        if known.origin != str(config.record_path):
+            store.save(config.record_path, known.threads)  # downloaded or legacy: the next build has it locally
+        context[RECORD_KEY] = known.threads
+        return {uri: known.threads.get(uri, []) for uri in uris}
+    outcome = reconcile.reconcile(known.threads, fetched, config.max_loss, config.accept_loss)
+    if outcome.verdict == reconcile.FIRST:
+        logger.info("Comments: %s, so a new record starts with Isso's %s comments", known.origin, outcome.fetched)
+    report_outcome(outcome, config)
+    store.save(config.record_path, outcome.record)
+    context[RECORD_KEY] = outcome.record
+    return outcome.pages
+
+
+def load_record(config) -> Loaded:
+    """The local record, else the copy the site published; a corrupt local record is moved aside and named."""
+    path = config.record_path
+    try:
+        threads = store.read(path)
+    except store.RecordUnusable as error:
+        aside = store.move_aside(path)
+        notice.warning("Comment record %s is unusable (%s): moved aside to %s; this build goes on from Isso",
+                       path, error, aside)
+        why = f"{path} was unusable and was moved aside to {aside}"
+    else:
+        if threads is not None:
+            return Loaded(threads, str(path))
+        why = f"{path} does not exist"
+        legacy = read_legacy(path)
+        if legacy is not None:
+            return legacy
+    if not config.record_url:
+        return Loaded(None, why)
+    try:
+        published = store.download(config.record_url, config.isso_timeout)
+    except store.PublishedUnavailable as error:
+        notice.warning("Comments: the published record %s could not be read (%s); %s", config.record_url, error, why)
+        return Loaded(None, f"{why} and the published copy {config.record_url} could not be read")
+    if published is None:
+        return Loaded(None, f"{why} and the site publishes none at {config.record_url}")
+    logger.info("Comments: %s, so the record was downloaded from %s (%s comments)", why, config.record_url,
+                reconcile.count(published))
+    return Loaded(published, config.record_url)
+
+
+def read_legacy(path: Path) -> Loaded | None:
+    """The cache that earlier versions kept beside it (comments-cache.json), read once, when it is usable."""
+    legacy = path.with_name(LEGACY_CACHE)
+    try:
+        threads = store.read(legacy)
+    except store.RecordUnusable:
+        return None
+    if threads is None:
+        return None
+    logger.info("Comments: %s does not exist yet, so the record starts from %s", path, legacy)
+    return Loaded(threads, str(legacy))
+
+
+def report_unreachable(error, known: Loaded, uris: list[str]) -> None:
+    if known.threads is None:
+        notice.warning("Isso is unreachable (%s) and there is no record of published comments (%s): the pages are "
+                       "built without comments in their HTML; visitors' browsers still show them live once Isso "
+                       "answers. Start Isso (or set COMMENTS_ISSO_BUILD_URL) and build again to put them back",
+                       error, known.origin)
+        return
+    kept = reconcile.count({uri: known.threads.get(uri, []) for uri in uris})
+    where = "published at " if known.origin.startswith(("http://", "https://")) else ""
+    notice.warning("Isso is unreachable (%s): the pages keep the %s comments of the record %s%s",
+                   error, kept, where, known.origin)
+
+
+def report_outcome(outcome, config) -> None:
+    counts = f"before {outcome.before}, fetched {outcome.fetched}, kept {outcome.kept}"
+    if outcome.verdict == reconcile.KEPT:
+        notice.warning(
+            "Comments: apparent mass loss, %s: Isso at %s no longer returns %s of the %s published comments "
+            "(limit COMMENTS_MAX_LOSS = %s), so the pages and the record %s keep them all. Check that Isso's "
+            "[general] dbpath points to the right database and, after a server move, that the database came along. "
+            "If the loss is real and wanted, build once with %s=1 (or COMMENTS_ACCEPT_LOSS = True)",
+            counts, config.isso_build_url, outcome.missing, outcome.before, config.max_loss, config.record_path,
+            ACCEPT_LOSS_ENV)
+        return
+    if not outcome.removed:
+        return
+    log = store.log_deletions(config.record_path, outcome.removed,
+                              "mass loss accepted" if outcome.verdict == reconcile.ACCEPTED else "not returned by Isso")
+    accepted = outcome.verdict == reconcile.ACCEPTED
+    if accepted:
+        notice.warning("Comments: mass loss accepted with %s/COMMENTS_ACCEPT_LOSS, %s: %s published comments "
+                       "removed from the pages and the record, listed in %s", ACCEPT_LOSS_ENV, counts,
+                       len(outcome.removed), log)
+    # One line per removal in the build log; after an accepted mass loss the summary above says it once.
+    report = logger.info if accepted else notice.warning
+    for removed in outcome.removed:
+        report("Comments: comment %s on %s is no longer in Isso (deleted or unapproved): removed from the "
+               "page and the record, logged in %s", removed.id, removed.uri, log)
+
+
+class RecordPublisher:
+    """A generator that writes this build's record into the output: the copy a fresh checkout downloads."""
+
+    def __init__(self, context, settings, path, theme, output_path, **kwargs):
+        self.context, self.settings, self.output_path = context, settings, output_path
+
+    def generate_output(self, writer):
+        threads = self.context.get(RECORD_KEY)
+        name = self.settings["COMMENTS_CONFIG"].record_publish
+        if threads is not None and name:
+            store.save(Path(self.output_path) / name, threads)
+
+
+def get_generators(pelican):
+    return RecordPublisher
 
 
 def register():
     signals.initialized.connect(configure)
     signals.all_generators_finalized.connect(fetch_comments)
+    signals.get_generators.connect(get_generators)

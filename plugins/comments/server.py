@@ -12,8 +12,9 @@ import urllib.request
 from pathlib import Path
 
 
-def write_config(folder: Path, site_origin: str, port: int, admin_password: str | None = None) -> Path:
-    """An Isso configuration with moderation on, for a site served at exactly site_origin."""
+def write_config(folder: Path, site_origin: str, port: int, admin_password: str | None = None,
+                 moderated: bool = True, guarded: bool = True) -> Path:
+    """An Isso configuration for a site served at exactly site_origin; moderation and rate limits on by default."""
     folder.mkdir(parents=True, exist_ok=True)
     config = configparser.ConfigParser()
     config["general"] = {
@@ -23,12 +24,12 @@ def write_config(folder: Path, site_origin: str, port: int, admin_password: str 
         "max-age": "15m",
         "gravatar": "false",
     }
-    config["moderation"] = {"enabled": "true", "approve-if-email-previously-approved": "false",
+    config["moderation"] = {"enabled": str(moderated).lower(), "approve-if-email-previously-approved": "false",
                             "purge-after": "30d"}
     config["server"] = {"listen": f"http://127.0.0.1:{port}", "public-endpoint": f"http://127.0.0.1:{port}",
                         "reload": "false", "trusted-proxies": ""}
-    config["guard"] = {"enabled": "true", "ratelimit": "10", "direct-reply": "3", "reply-to-self": "false",
-                       "require-author": "false", "require-email": "false"}
+    config["guard"] = {"enabled": str(guarded).lower(), "ratelimit": "10", "direct-reply": "3",
+                       "reply-to-self": "false", "require-author": "false", "require-email": "false"}
     config["admin"] = {"enabled": "true", "password": admin_password or secrets.token_urlsafe(12)}
     config["hash"] = {"salt": secrets.token_hex(12), "algorithm": "pbkdf2"}
     path = folder / "isso.cfg"

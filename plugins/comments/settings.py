@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
 
 DEFAULTS = {
     "COMMENTS_PROVIDER": "isso",
@@ -11,13 +12,24 @@ DEFAULTS = {
     "COMMENTS_ISSO_URL": "http://127.0.0.1:8080",
     "COMMENTS_ISSO_BUILD_URL": None,  # None: the public URL; "": do not fetch at build time
     "COMMENTS_ISSO_TIMEOUT": 5,
-    "COMMENTS_CACHE_FILE": "comments-cache.json",  # under CACHE_PATH
+    # The record of published comments (a relative path is under CACHE_PATH), the copy each build publishes
+    # in the output, and where a build without a local record downloads the last published copy
+    # (None: SITEURL + "/" + COMMENTS_RECORD_PUBLISH when SITEURL is absolute; "": never).
+    "COMMENTS_RECORD_PATH": "comments.json",
+    "COMMENTS_RECORD_PUBLISH": "comments.json",
+    "COMMENTS_RECORD_URL": None,
+    # More than this share of the published comments missing from Isso at once is an apparent mass loss.
+    "COMMENTS_MAX_LOSS": 0.5,
+    "COMMENTS_ACCEPT_LOSS": False,  # True (or $VETRINA_COMMENTS_ACCEPT_LOSS=1): apply a mass loss deliberately
     "COMMENTS_GISCUS": {},
     "COMMENTS_DISQUS_SHORTNAME": "",
     "COMMENTS_PRIVACY_PAGE": "privacy",
 }
 PROVIDERS = ("isso", "giscus", "disqus", "none")
 GISCUS_KEYS = ("repo", "repo_id", "category", "category_id")
+ACCEPT_LOSS_ENV = "VETRINA_COMMENTS_ACCEPT_LOSS"
+RECORD_URL_ENV = "VETRINA_COMMENTS_RECORD_URL"
+TRUE_WORDS, FALSE_WORDS = ("1", "true", "yes", "on"), ("", "0", "false", "no", "off")
 THIRD_PARTY = {"giscus": ("giscus", "https://giscus.app"), "disqus": ("Disqus", "https://disqus.com")}
 
 
@@ -32,10 +44,14 @@ class CommentsSettings:
     isso_url: str
     isso_build_url: str
     isso_timeout: float
-    cache_file: str
+    record_path: Path
     giscus: dict = field(default_factory=dict)
     disqus_shortname: str = ""
     privacy_page: str = "privacy"
+    record_publish: str = "comments.json"
+    record_url: str = ""
+    max_loss: float = 0.5
+    accept_loss: bool = False
 
     @property
     def third_party(self) -> tuple[str, str] | None:
@@ -63,6 +79,60 @@ class CommentsSettings:
         shortname = get("COMMENTS_DISQUS_SHORTNAME")
         if provider == "disqus" and not shortname:
             raise CommentsConfigurationError("COMMENTS_PROVIDER 'disqus' needs COMMENTS_DISQUS_SHORTNAME")
+        if "COMMENTS_CACHE_FILE" in settings:
+            raise CommentsConfigurationError("COMMENTS_CACHE_FILE is now COMMENTS_RECORD_PATH (a relative path is "
+                                             "under CACHE_PATH): rename the setting")
+        publish = record_publish(get("COMMENTS_RECORD_PUBLISH"))
         return cls(provider, bool(get("COMMENTS_ON_PRODUCTS")), isso_url, build_url,
-                   float(get("COMMENTS_ISSO_TIMEOUT")), get("COMMENTS_CACHE_FILE"), giscus, shortname,
-                   get("COMMENTS_PRIVACY_PAGE"))
+                   float(get("COMMENTS_ISSO_TIMEOUT")), record_path(settings, get("COMMENTS_RECORD_PATH")), giscus,
+                   shortname, get("COMMENTS_PRIVACY_PAGE"), publish,
+                   record_url(settings, get("COMMENTS_RECORD_URL"), publish), max_loss(get("COMMENTS_MAX_LOSS")),
+                   accept_loss(get("COMMENTS_ACCEPT_LOSS")))
+
+
+def record_path(settings: dict, value) -> Path:
+    if not isinstance(value, (str, os.PathLike)) or not str(value).strip():
+        raise CommentsConfigurationError("COMMENTS_RECORD_PATH must be a file path (relative: under CACHE_PATH)")
+    path = Path(value)
+    return path if path.is_absolute() else Path(settings.get("CACHE_PATH") or "cache") / path
+
+
+def record_publish(value) -> str:
+    """A file path inside the output ("comments.json"), or "" to publish no copy."""
+    if value in (None, ""):
+        return ""
+    path = PurePosixPath(str(value))
+    if path.is_absolute() or ".." in path.parts or not path.name.endswith(".json"):
+        raise CommentsConfigurationError(f"COMMENTS_RECORD_PUBLISH {value!r}: use a .json path inside the output "
+                                         "such as 'comments.json', or '' to publish no copy")
+    return str(path)
+
+
+def record_url(settings: dict, value, publish: str) -> str:
+    value = os.environ.get(RECORD_URL_ENV, value)
+    if value is None:
+        site = str(settings.get("SITEURL") or "").rstrip("/")
+        return f"{site}/{publish}" if publish and site.startswith(("http://", "https://")) else ""
+    value = str(value).strip()
+    if value and not value.startswith(("http://", "https://")):
+        raise CommentsConfigurationError(f"COMMENTS_RECORD_URL {value!r} (or ${RECORD_URL_ENV}): use the absolute "
+                                         "URL of the published comments.json, or '' to never download it")
+    return value
+
+
+def max_loss(value) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
+        raise CommentsConfigurationError(f"COMMENTS_MAX_LOSS {value!r}: use a share between 0 and 1, such as 0.5 "
+                                         "(more than half of the published comments missing at once is a mass loss)")
+    return float(value)
+
+
+def accept_loss(value) -> bool:
+    """The setting, unless $VETRINA_COMMENTS_ACCEPT_LOSS says otherwise for this build."""
+    word = os.environ.get(ACCEPT_LOSS_ENV)
+    if word is None:
+        return bool(value)
+    if word.strip().lower() not in TRUE_WORDS + FALSE_WORDS:
+        raise CommentsConfigurationError(f"${ACCEPT_LOSS_ENV} {word!r}: use 1 to accept a mass loss of comments "
+                                         "in this build, or 0")
+    return word.strip().lower() in TRUE_WORDS

@@ -1,30 +1,70 @@
-// Comments load only when needed. Isso (first-party) loads when the comment section comes into view and
-// replaces the comments rendered at build time. A third-party provider (giscus, Disqus) loads nothing
-// until the visitor presses "Show the comments"; the choice may be remembered in localStorage, never a cookie.
+// Comments load only when needed. Isso (first-party) loads when the comment section comes into view; the
+// comments rendered at build time stay until Isso's own thread has been rendered, and stay for good if its
+// script fails or Isso does not answer (a short note then says live comments are unavailable). A third-party
+// provider (giscus, Disqus) loads nothing until the visitor presses "Show the comments"; the choice may be
+// remembered in localStorage, never a cookie.
 (function () {
   "use strict";
   var section = document.getElementById("comments");
   if (!section) { return; }
   var provider = section.getAttribute("data-provider");
 
-  function addScript(src, attributes) {
+  var ISSO_WAIT_MS = 15000;  // after this the note says live comments are unavailable (Isso may still arrive)
+
+  function addScript(src, attributes, onError) {
     var script = document.createElement("script");
     script.src = src;
     script.async = true;
     Object.keys(attributes || {}).forEach(function (name) { script.setAttribute(name, attributes[name]); });
+    if (onError) { script.addEventListener("error", onError); }
     document.body.appendChild(script);
+  }
+
+  // Isso writes its heading ("2 Comments", "No comments yet") only once it has fetched and inserted the thread.
+  function issoRendered(thread) {
+    var heading = thread.querySelector(".isso-thread-heading");
+    return heading !== null && heading.textContent.trim() !== "";
   }
 
   function loadIsso() {
     var base = section.getAttribute("data-isso-url");
-    var rendered = section.querySelector(".static-comments");
-    if (rendered) { rendered.remove(); }
+    var thread = document.getElementById("isso-thread");
+    var published = section.querySelector(".static-comments");
+    var note = section.querySelector("[data-comments-offline]");
+    var settled = false;
+    var observer = null;
+    var timer = null;
+
+    function showNote() {
+      if (note) { note.hidden = false; }
+    }
+    function stop() {
+      settled = true;
+      if (observer) { observer.disconnect(); }
+      window.clearTimeout(timer);
+    }
+    function takeOver() {
+      if (settled || !issoRendered(thread)) { return; }
+      stop();
+      if (published) { published.remove(); }
+      if (note) { note.hidden = true; }
+    }
+
+    if (thread && published && "MutationObserver" in window) {
+      observer = new MutationObserver(takeOver);
+      observer.observe(thread, { childList: true, subtree: true, characterData: true });
+    }
+    timer = window.setTimeout(showNote, ISSO_WAIT_MS);
     addScript(base + "js/embed.min.js", {
       "data-isso": base,
       "data-isso-lang": section.getAttribute("data-isso-lang"),
       "data-isso-css": "true",
       "data-isso-vote": "false",
       "data-isso-reply-notifications-default-enabled": "false"
+    }, function () {
+      // The script did not load (404, Isso down): the published comments stay, with the note.
+      stop();
+      showNote();
     });
   }
 

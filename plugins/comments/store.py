@@ -1,0 +1,154 @@
+"""Where the record of published comments lives: the local file, its deletion log, and the copy the site publishes.
+
+Every write is atomic (a temporary file in the same folder, fsync, os.replace): a build killed half-way leaves
+the previous record whole. A lock file keeps two builds of the same checkout from interleaving.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+import os
+import tempfile
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+from . import record
+
+try:
+    import fcntl
+except ImportError:  # not POSIX: builds of one checkout are not serialised
+    fcntl = None
+
+
+class RecordUnusable(Exception):
+    """The record exists but cannot be read as one (str(error) says why)."""
+
+
+class PublishedUnavailable(Exception):
+    """The copy on the site could not be downloaded (str(error) says why)."""
+
+
+def utc_stamp(now: dt.datetime | None = None) -> str:
+    return (now or dt.datetime.now(dt.timezone.utc)).strftime("%Y%m%dT%H%M%SZ")
+
+
+def read(path: Path) -> dict | None:
+    """The record at path, None when there is none; RecordUnusable when it is not a record."""
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return None
+    try:
+        return record.loads(data.decode("utf-8"))
+    except UnicodeDecodeError as error:
+        raise RecordUnusable(f"not UTF-8 text (byte {error.start})") from None
+    except record.RecordError as error:
+        raise RecordUnusable(str(error)) from None
+
+
+def move_aside(path: Path, now: dt.datetime | None = None) -> Path:
+    """Rename an unusable record to <name>.corrupt-<UTC time>, never over an earlier one; the new path."""
+    base = path.with_name(f"{path.name}.corrupt-{utc_stamp(now)}")
+    target, n = base, 1
+    while target.exists():
+        target, n = base.with_name(f"{base.name}-{n}"), n + 1
+    os.replace(path, target)
+    return target
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Replace path with text all at once: readers and a crash see the old file or the new one, never half."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            stream.write(text)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temporary)
+        raise
+    sync_folder(path.parent)
+
+
+def sync_folder(folder: Path) -> None:
+    """Make a rename durable (POSIX); a no-op where folders cannot be opened."""
+    try:
+        descriptor = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(descriptor)
+    except OSError:
+        pass
+    finally:
+        os.close(descriptor)
+
+
+def save(path: Path, threads: dict) -> None:
+    remove_leftovers(path)
+    write_atomic(path, record.dumps(threads))
+
+
+def remove_leftovers(path: Path) -> None:
+    """Temporary files of a write that was killed half-way (callers hold the lock: nobody else is writing)."""
+    if path.parent.is_dir():
+        for leftover in path.parent.glob(f".{path.name}.*.tmp"):
+            with contextlib.suppress(FileNotFoundError):
+                leftover.unlink()
+
+
+def deletion_log(path: Path) -> Path:
+    """The file next to the record that lists every comment a build removed, one JSON object a line."""
+    return path.with_name(f"{path.stem}-deletions.jsonl")
+
+
+def log_deletions(path: Path, removed, reason: str, now: dt.datetime | None = None) -> Path:
+    """Append the removed comments (page and id only: no names, no text) to the deletion log; its path."""
+    log = deletion_log(path)
+    when = (now or dt.datetime.now(dt.timezone.utc)).isoformat(timespec="seconds")
+    lines = "".join(json.dumps({"time": when, "uri": item.uri, "id": item.id, "reason": reason}) + "\n"
+                    for item in removed)
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with log.open("a", encoding="utf-8") as stream:
+        stream.write(lines)
+        stream.flush()
+        os.fsync(stream.fileno())
+    return log
+
+
+@contextlib.contextmanager
+def locked(path: Path):
+    """Hold <record>.lock for the read-fetch-write of one build; a second build of the checkout waits."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path.with_name(f"{path.name}.lock"), "a") as lock:
+        if fcntl is not None:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            if fcntl is not None:
+                fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def download(url: str, timeout: float) -> dict | None:
+    """The record the site published last (None: the site has none yet); PublishedUnavailable otherwise."""
+    request = urllib.request.Request(url, headers={"Accept": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            data = response.read()
+    except urllib.error.HTTPError as error:
+        if error.code in (404, 410):
+            return None
+        raise PublishedUnavailable(f"HTTP {error.code}") from None
+    except (urllib.error.URLError, OSError, ValueError) as error:
+        raise PublishedUnavailable(str(getattr(error, "reason", error))) from None
+    try:
+        return record.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, record.RecordError) as error:
+        raise PublishedUnavailable(f"not a comment record: {error}") from None

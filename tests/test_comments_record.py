@@ -1,0 +1,304 @@
+"""The record of published comments against a real Isso on 127.0.0.1: faults injected for real, outputs counted."""
+
+from __future__ import annotations
+
+import functools
+import json
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import urllib.request
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+from conftest import parse, post
+
+from comments import record as record_format
+from comments import server as isso_server
+from comments import store
+
+A, B = "/blog/una-prova/", "/blog/seconda/"
+CONTENT = {"posts/a.md": post(), "posts/b.md": post(title="Seconda prova", slug="seconda")}
+RECORDED = [(A, 1, "Cliente di Modena", "Utile, grazie."), (A, 2, "Corde & Legni", "Grazie a te!"),
+            (B, 3, "Lettrice di Bari", "Ottima guida."), (B, 4, "Cliente di Torino", "Chiaro e completo.")]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def start_isso(tmp_path):
+    """start_isso(name) -> URL of a new Isso with its own empty database (moderation off); all stopped at the end."""
+    processes = []
+
+    def start(name: str = "isso") -> str:
+        port = free_port()
+        folder = tmp_path / name
+        config = isso_server.write_config(folder, "http://127.0.0.1:8000", port, moderated=False, guarded=False)
+        process = isso_server.start(config, folder / "isso.log")
+        processes.append(process)
+        url = f"http://127.0.0.1:{port}"
+        isso_server.wait_until_ready(url, process)
+        return url
+
+    yield start
+    for process in processes:
+        if process.poll() is None:
+            isso_server.stop(process)
+
+
+def add_comment(isso_url: str, uri: str, author: str, text: str) -> tuple[int, str]:
+    """A comment posted as a visitor would; (its id, the cookie that lets its author delete it)."""
+    body = json.dumps({"text": text, "author": author, "title": "Una prova"}).encode()
+    request = urllib.request.Request(f"{isso_url}/new?uri={uri}", data=body, method="POST",
+                                     headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request) as response:
+        assert response.status == 201
+        created = json.loads(response.read())
+        cookie = response.headers["Set-Cookie"].split(";")[0]
+    return created["id"], cookie
+
+
+def delete_comment(isso_url: str, comment_id: int, cookie: str) -> None:
+    request = urllib.request.Request(f"{isso_url}/id/{comment_id}", method="DELETE",
+                                     headers={"Content-Type": "application/json", "Cookie": cookie})
+    with urllib.request.urlopen(request) as response:
+        assert response.status == 200
+
+
+def record_text(threads: dict) -> str:
+    """A record file as a build writes it, for the comments in threads ({uri: [(id, author, text)]})."""
+    return json.dumps({"format": "vetrina-comments", "version": 1, "threads": {
+        uri: [{"id": cid, "author": author, "website": "", "created": f"2026-11-{cid:02d}T10:00:00+00:00",
+               "html": f"<p>{text}</p>", "replies": []} for cid, author, text in comments]
+        for uri, comments in threads.items()}})
+
+
+def full_record() -> str:
+    threads = {A: [], B: []}
+    for uri, cid, author, text in RECORDED:
+        threads[uri].append((cid, author, text))
+    return record_text(threads)
+
+
+def page_comments(output, uri: str) -> list[str]:
+    """The comment texts in a built page's static HTML."""
+    thread = parse(output / uri.strip("/") / "index.html").select_one("#isso-thread")
+    return [c.get_text(strip=True) for c in thread.select(".comment-text")]
+
+
+def record_ids(path) -> dict:
+    threads = json.loads(path.read_text(encoding="utf-8"))["threads"]
+    return {uri: [c["id"] for c in comments] for uri, comments in threads.items()}
+
+
+@pytest.fixture
+def build(build_site, tmp_path):
+    """build(isso_url, allowed=(), **settings): the tiny site built with comments from isso_url."""
+
+    def run(isso_url: str, allowed=(), **settings):
+        return build_site(CONTENT, allowed=allowed, CACHE_PATH=str(tmp_path / "cache"), COMMENTS_ISSO_URL=isso_url,
+                          COMMENTS_ISSO_BUILD_URL=isso_url, **settings)
+
+    return run
+
+
+def warnings():
+    from conftest import run_build
+
+    return run_build.last_messages
+
+
+def closed_url() -> str:
+    return f"http://127.0.0.1:{free_port()}"
+
+
+def test_empty_isso_with_a_full_record_keeps_the_comments_and_warns_with_counts(tmp_path, start_isso, build):
+    record = tmp_path / "cache" / "comments.json"
+    record.parent.mkdir()
+    record.write_text(full_record(), encoding="utf-8")
+    output = build(start_isso(), allowed=("apparent mass loss",))
+    assert page_comments(output, A) == ["Utile, grazie.", "Grazie a te!"]
+    assert page_comments(output, B) == ["Ottima guida.", "Chiaro e completo."]
+    assert record_ids(record) == {A: [1, 2], B: [3, 4]}
+    assert record_ids(output / "comments.json") == {A: [1, 2], B: [3, 4]}  # the published copy too
+    [message] = warnings()
+    assert "before 4, fetched 0, kept 4" in message
+    assert "dbpath" in message and "server move" in message and "VETRINA_COMMENTS_ACCEPT_LOSS=1" in message
+    assert not (tmp_path / "cache" / "comments-deletions.jsonl").exists()
+
+
+def test_a_smaller_deletion_is_applied_and_its_id_logged(tmp_path, start_isso, build):
+    isso_url = start_isso()
+    posted = {text: add_comment(isso_url, uri, author, text) for uri, _, author, text in RECORDED}
+    output = build(isso_url)
+    assert page_comments(output, A) == ["Utile, grazie.", "Grazie a te!"] and len(page_comments(output, B)) == 2
+    record = tmp_path / "cache" / "comments.json"
+    ids = record_ids(record)
+    assert sum(len(v) for v in ids.values()) == 4
+
+    removed_id, cookie = posted["Ottima guida."]  # an erasure request for one comment
+    delete_comment(isso_url, removed_id, cookie)
+    output = build(isso_url, allowed=("no longer in Isso",))
+    assert page_comments(output, B) == ["Chiaro e completo."] and len(page_comments(output, A)) == 2
+    assert removed_id not in record_ids(record)[B] and len(record_ids(record)[B]) == 1
+    [message] = warnings()
+    assert f"comment {removed_id} on {B}" in message and "comments-deletions.jsonl" in message
+    log = tmp_path / "cache" / "comments-deletions.jsonl"
+    entries = [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines()]
+    assert [(e["uri"], e["id"]) for e in entries] == [(B, removed_id)]
+
+    build(isso_url)  # the next build has nothing more to remove
+    assert warnings() == [] and len(log.read_text(encoding="utf-8").splitlines()) == 1
+
+
+@pytest.mark.parametrize("garbage", [b'{"/blog/una-prova/": [{"id": 1,', b'{"/blog/una-prova/": "non una lista"}',
+                                     b"\x00\xff garbage", b"[]"])
+def test_a_corrupt_record_is_moved_aside_and_named_and_the_build_goes_on_from_isso(tmp_path, start_isso, build,
+                                                                                  garbage):
+    record = tmp_path / "cache" / "comments.json"
+    record.parent.mkdir()
+    record.write_bytes(garbage)
+    isso_url = start_isso()
+    add_comment(isso_url, A, "Cliente di Modena", "Utile, grazie.")
+    output = build(isso_url, allowed=("is unusable",))
+    [aside] = list(record.parent.glob("comments.json.corrupt-*"))
+    assert aside.read_bytes() == garbage
+    [message] = warnings()
+    assert str(record) in message and str(aside) in message and "\n" not in message
+    assert page_comments(output, A) == ["Utile, grazie."]
+    assert record_ids(record) == {A: [1], B: []}
+
+
+def test_a_corrupt_record_with_isso_down_says_both_and_still_builds(tmp_path, build):
+    record = tmp_path / "cache" / "comments.json"
+    record.parent.mkdir()
+    record.write_text("{ rotto", encoding="utf-8")
+    output = build(closed_url(), allowed=("is unusable", "Isso is unreachable"))
+    unusable, unreachable = warnings()
+    assert str(record) in unusable and "line 1, column 3" in unusable
+    assert "no record of published comments" in unreachable and "moved aside" in unreachable
+    assert "keep" not in unreachable.split("(")[0]  # no claim to keep comments it does not have
+    assert page_comments(output, A) == [] and not (output / "comments.json").exists()
+    assert not record.exists() and len(list(record.parent.glob("comments.json.corrupt-*"))) == 1
+
+
+def test_record_deleted_with_isso_down_builds_and_says_what_happens(tmp_path, build):
+    output = build(closed_url(), allowed=("Isso is unreachable",))
+    [message] = warnings()
+    assert "there is no record of published comments" in message and "does not exist" in message
+    assert "without comments in their HTML" in message and "the pages keep" not in message
+    assert page_comments(output, A) == [] and not (output / "comments.json").exists()
+    # Nor do the pages claim there are none: they do not know.
+    static = parse(output / "blog" / "una-prova" / "index.html").select_one(".static-comments")
+    assert static.get_text(strip=True) == ""
+    assert not (tmp_path / "cache" / "comments.json").exists()
+
+
+class Quiet(SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def live_site(tmp_path):
+    """A folder served on 127.0.0.1, standing for the site as the last release published it."""
+    folder = tmp_path / "live"
+    folder.mkdir()
+    httpd = ThreadingHTTPServer(("127.0.0.1", free_port()), functools.partial(Quiet, directory=str(folder)))
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    yield folder, f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+    httpd.server_close()
+
+
+def test_a_fresh_checkout_takes_the_record_the_site_published(tmp_path, start_isso, build, live_site):
+    live, origin = live_site
+    isso_url = start_isso()
+    for uri, _, author, text in RECORDED:
+        add_comment(isso_url, uri, author, text)
+    output = build(isso_url)
+    (live / "comments.json").write_bytes((output / "comments.json").read_bytes())  # the release, deployed
+    record = tmp_path / "cache" / "comments.json"
+    record.unlink()  # a fresh clone: no local record
+
+    # Scheduled rebuild against a new, empty Isso (a server move without its database).
+    output = build(start_isso("moved"), allowed=("apparent mass loss",), SITEURL=origin)
+    [message] = warnings()
+    assert "before 4, fetched 0, kept 4" in message
+    assert len(page_comments(output, A)) == 2 and len(page_comments(output, B)) == 2
+    assert sum(len(v) for v in record_ids(record).values()) == 4
+
+    # And with Isso down: the downloaded record is what the pages keep.
+    record.unlink()
+    output = build(closed_url(), allowed=("Isso is unreachable",), SITEURL=origin)
+    [message] = warnings()
+    assert f"the pages keep the 4 comments of the record published at {origin}/comments.json" in message
+    assert page_comments(output, B) == ["Ottima guida.", "Chiaro e completo."] and record.exists()
+
+
+def test_a_mass_loss_is_applied_when_accepted_deliberately(tmp_path, start_isso, build, monkeypatch):
+    record = tmp_path / "cache" / "comments.json"
+    record.parent.mkdir()
+    record.write_text(full_record(), encoding="utf-8")
+    monkeypatch.setenv("VETRINA_COMMENTS_ACCEPT_LOSS", "1")
+    output = build(start_isso(), allowed=("mass loss accepted",))
+    assert page_comments(output, A) == page_comments(output, B) == []
+    assert record_ids(record) == {A: [], B: []}
+    [accepted] = warnings()
+    assert "before 4, fetched 0, kept 0" in accepted and "4 published comments removed" in accepted
+    log = tmp_path / "cache" / "comments-deletions.jsonl"
+    entries = [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines()]
+    assert sorted((e["uri"], e["id"]) for e in entries) == sorted((uri, cid) for uri, cid, _, _ in RECORDED)
+    assert {e["reason"] for e in entries} == {"mass loss accepted"}
+
+
+def test_a_garbled_published_copy_is_reported_and_the_build_goes_on(tmp_path, build, live_site):
+    live, origin = live_site
+    (live / "comments.json").write_text("<html>pagina di errore</html>", encoding="utf-8")
+    output = build(closed_url(), allowed=("could not be read", "Isso is unreachable"),
+                   COMMENTS_RECORD_URL=f"{origin}/comments.json")
+    garbled, unreachable = warnings()
+    assert f"{origin}/comments.json could not be read (not a comment record: invalid JSON at line 1" in garbled
+    assert "no record of published comments" in unreachable and "could not be read" in unreachable
+    assert page_comments(output, A) == [] and not (tmp_path / "cache" / "comments.json").exists()
+
+
+WRITER = """
+import sys
+from pathlib import Path
+sys.path.insert(0, sys.argv[1])
+from comments import store
+from comments.isso import Comment
+threads = {f"/blog/{n}/": [Comment(i, "Lettore", "", "2026-11-20T10:00:00+00:00", "<p>" + "testo " * 200 + "</p>")
+                           for i in range(20)] for n in range(100)}
+print("writing", flush=True)
+while True:
+    store.save(Path(sys.argv[2]), threads)
+"""
+
+
+def test_a_build_killed_while_saving_leaves_a_whole_record(tmp_path):
+    from conftest import ROOT
+
+    path = tmp_path / "cache" / "comments.json"
+    store.save(path, {A: []})
+    writer = subprocess.Popen([sys.executable, "-c", WRITER, str(ROOT / "plugins"), str(path)], stdout=subprocess.PIPE)
+    try:
+        assert writer.stdout.readline() == b"writing\n"
+        while record_format.loads(path.read_text(encoding="utf-8")) == {A: []}:
+            pass  # until the first big record has replaced the small one: the writer is busy with the next
+        writer.send_signal(signal.SIGKILL)
+    finally:
+        writer.kill()
+        writer.wait()
+        writer.stdout.close()
+    threads = record_format.loads(path.read_text(encoding="utf-8"))  # whole: the old bytes or the new, never half
+    assert len(threads) == 100 and all(len(comments) == 20 for comments in threads.values())
+    store.save(path, threads)  # the next build cleans what the killed one left
+    assert sorted(p.name for p in path.parent.iterdir()) == ["comments.json"]
