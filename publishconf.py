@@ -11,5 +11,13 @@ from pelicanconf import *  # noqa: E402,F403
 SITEURL = os.environ.get("VETRINA_SITEURL", "https://www.cordeelegni.example").rstrip("/")
 RELATIVE_URLS = False
 
+# Drafts are never published: Pelican writes no file for an empty *_SAVE_AS (previews stay in the dev build).
+DRAFT_SAVE_AS = DRAFT_LANG_SAVE_AS = DRAFT_PAGE_SAVE_AS = DRAFT_PAGE_LANG_SAVE_AS = ""
+
+# Where `invoke publish` uploads (--target and $VETRINA_PUBLISH_TARGET win): a folder, user@host:/path or git:BRANCH.
+PUBLISH_TARGET = ""
+PUBLISH_KEEP_RELEASES = 5  # releases kept on the target; the one before the live one is the rollback
+PUBLISH_SHELL = True  # False when the host gives rsync but no shell (no releases: an in-place, best-effort upload)
+
 # Isso on the shop's own domain (behind the web server: see README); the build may reach it elsewhere.
 COMMENTS_ISSO_URL = os.environ.get("VETRINA_ISSO_URL", SITEURL + "/isso")

@@ -154,3 +154,31 @@ def invalid_html(output: Path, java: str = "java") -> list[str]:
                 pass
             problems.append(f"{where}:{message.get('lastLine', '?')}: {message.get('message')}")
     return problems
+
+
+def run_all(output: Path, site_url: str = "", html: bool = True) -> dict[str, list[str]]:
+    """Every check on a built folder, by section; a missing validator is a problem of its section."""
+    sections = {
+        "links and assets": lambda: broken_links(output, site_url),
+        "titles and descriptions": lambda: duplicate_heads(output),
+    }
+    if html:
+        sections["HTML validity (W3C Nu)"] = lambda: invalid_html(output)
+    results = {}
+    for name, run in sections.items():
+        try:
+            results[name] = run()
+        except ValidatorMissing as error:
+            results[name] = [str(error)]
+    return results
+
+
+def passes(output: Path, site_url: str = "", html: bool = True, say=print) -> bool:
+    """Run every check on a built folder, say each section's problems, and whether there were none."""
+    failed = False
+    for name, problems in run_all(output, site_url, html).items():
+        say(f"{name}: {len(problems)} problem(s)")
+        for problem in problems:
+            say(f"  {problem}")
+        failed = failed or bool(problems)
+    return not failed
