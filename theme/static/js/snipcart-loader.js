@@ -1,10 +1,17 @@
 // Loads Snipcart only when a visitor first presses a buy button, then hands that click to it.
 // Until then the page makes no request to Snipcart: no cookie, no tracker, no weight.
+// With a hash pinned in SITE_INTEGRITY the browser runs Snipcart's files only if they are byte-identical.
 (function () {
   "use strict";
   var config = document.getElementById("snipcart");
   if (!config) { return; }
   var loading = null;
+
+  function pin(element, integrity) {
+    if (!integrity) { return; }
+    element.integrity = integrity;
+    element.crossOrigin = "anonymous";
+  }
 
   function load() {
     if (loading) { return loading; }
@@ -13,9 +20,11 @@
       var style = document.createElement("link");
       style.rel = "stylesheet";
       style.href = config.dataset.vetrinaCss;
+      pin(style, config.dataset.vetrinaCssIntegrity);
       document.head.appendChild(style);
       var script = document.createElement("script");
       script.src = config.dataset.vetrinaJs;
+      pin(script, config.dataset.vetrinaJsIntegrity);
       script.async = true;
       script.onerror = reject;
       document.head.appendChild(script);
