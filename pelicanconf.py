@@ -14,6 +14,12 @@ TIMEZONE = "Europe/Rome"
 DEFAULT_LANG = "it"
 # Languages whose UI catalogue is shipped in theme/translations.
 SITE_LANGUAGES = ("it", "en")
+# Security headers: the build writes _headers with a policy made from the features turned on below
+# (comments, checkout); add sources only for what the theme does not know about.
+SITE_HEADERS = True
+SITE_CSP_EXTRA = {}  # e.g. {"frame-src": ["https://www.youtube-nocookie.com"]}
+# Subresource Integrity of pinned third-party files, e.g. Snipcart's script for SHOP_SNIPCART_VERSION.
+SITE_INTEGRITY = {}
 
 # --- The business behind the shop (footer, legal pages, structured data) ----
 BUSINESS_NAME = "Corde & Legni"
@@ -55,6 +61,11 @@ DRAFT_URL = "bozze/{slug}/"
 DRAFT_SAVE_AS = "bozze/{slug}/index.html"
 DRAFT_LANG_URL = "bozze/{lang}/{slug}/"
 DRAFT_LANG_SAVE_AS = "bozze/{lang}/{slug}/index.html"
+# Draft pages are previewed under /bozze/ too (each draft page carries noindex); production writes no drafts.
+DRAFT_PAGE_URL = "bozze/pagine/{slug}/"
+DRAFT_PAGE_SAVE_AS = "bozze/pagine/{slug}/index.html"
+DRAFT_PAGE_LANG_URL = "bozze/pagine/{lang}/{slug}/"
+DRAFT_PAGE_LANG_SAVE_AS = "bozze/pagine/{lang}/{slug}/index.html"
 PAGE_URL = "{slug}/"
 PAGE_SAVE_AS = "{slug}/index.html"
 PAGE_LANG_URL = "{lang}/{slug}/"
@@ -130,6 +141,15 @@ COMMENTS_ON_PRODUCTS = True
 COMMENTS_ISSO_URL = "http://127.0.0.1:8080"
 # Where the build fetches approved comments (None: the same URL; $VETRINA_ISSO_BUILD_URL wins).
 COMMENTS_ISSO_BUILD_URL = None
+# The record of published comments (relative: under CACHE_PATH), the copy published with the site, and where
+# a build without a local record downloads it (None: SITEURL + "/comments.json"; $VETRINA_COMMENTS_RECORD_URL wins).
+COMMENTS_RECORD_PATH = "comments.json"
+COMMENTS_RECORD_PUBLISH = "comments.json"
+COMMENTS_RECORD_URL = None
+# More than this share of the published comments missing from Isso at once is kept as an apparent mass loss;
+# accept a real one for one build with $VETRINA_COMMENTS_ACCEPT_LOSS=1.
+COMMENTS_MAX_LOSS = 0.5
+COMMENTS_ACCEPT_LOSS = False
 # For giscus: {"repo": ..., "repo_id": ..., "category": ..., "category_id": ...}; for Disqus: the shortname.
 COMMENTS_GISCUS = {}
 COMMENTS_DISQUS_SHORTNAME = ""
@@ -137,7 +157,8 @@ COMMENTS_DISQUS_SHORTNAME = ""
 # --- Search engines -----------------------------------------------------------
 SEO_NOINDEX_TAGS = True
 SEO_NOINDEX_PAGINATED = True
-SEO_ROBOTS_DISALLOW = ["/bozze/"]
+# robots.txt is public: it never names private folders (drafts are noindex, and never published).
+SEO_ROBOTS_DISALLOW = []
 # Profiles of the shop elsewhere (https URLs), for the Organization's sameAs.
 SEO_SAME_AS = []
 # Authors that are not a person (an editorial team) are marked as an Organization.
@@ -170,6 +191,11 @@ AUTHOR_FEED_ATOM = None
 AUTHOR_FEED_RSS = None
 TRANSLATION_FEED_ATOM = None
 TRANSLATION_FEED_RSS = None
+
+# --- Newsletter (`invoke newsletter`; SMTP only from VETRINA_SMTP_* variables) --
+# List-Unsubscribe points to NEWSLETTER_UNSUBSCRIBE_URL (default SITEURL/newsletter/, a static page).
+# True only when that URL is an https endpoint that unsubscribes on a POST (RFC 8058 one-click).
+NEWSLETTER_UNSUBSCRIBE_POST = False
 
 # --- Development ------------------------------------------------------------
 # Canonical URLs are written only when SITEURL is absolute (production).

@@ -27,13 +27,14 @@ ISSO_DIR = ROOT / ".isso"
 ISSO_PORT = 8080
 
 
-@task(help={"production": "build with publishconf.py (absolute URLs, canonical links)"})
-def build(c, production=False):
-    """Build the site into output/ (the last good output stays if the build fails)."""
+@task(help={"production": "build with publishconf.py (absolute URLs, canonical links)",
+            "debug": "also print Pelican's debug output and the tracebacks of the problems"})
+def build(c, production=False, debug=False):
+    """Build the site into output/; every problem is listed at the end (the last good output stays)."""
     from core.build import build_site
 
-    if not build_site(ROOT, PROD_SETTINGS if production else DEV_SETTINGS, OUTPUT, CONTENT):
-        raise Exit("Build failed: output/ still holds the last good build. See the errors above.", code=1)
+    if not build_site(ROOT, PROD_SETTINGS if production else DEV_SETTINGS, OUTPUT, CONTENT, debug=debug):
+        raise Exit("Build failed: output/ still holds the last good build. Fix the problems listed above.", code=1)
     print(f"Built {sum(1 for _ in OUTPUT.rglob('*.html'))} pages into {OUTPUT.relative_to(ROOT)}/")
 
 
@@ -74,16 +75,37 @@ def comments(c, port=8000):
     c.run(devserver.isso_run_command(config), pty=False)
 
 
-@task(help={"target": "rsync destination (user@host:/path); default: $VETRINA_PUBLISH_TARGET"})
-def publish(c, target=None):
-    """Production build with publishconf.py, checked; uploads with rsync when a target is given."""
-    build(c, production=True)
-    check(c, skip_html=False)
-    target = target or os.environ.get("VETRINA_PUBLISH_TARGET")
-    if target:
-        c.run(f"rsync -az --delete {OUTPUT}/ {target}")
-    else:
-        print("Production site ready in output/: upload it to your host, or set VETRINA_PUBLISH_TARGET.")
+@task(help={"target": "a folder, user@host:/path or git:BRANCH; default: $VETRINA_PUBLISH_TARGET, then PUBLISH_TARGET",
+            "rsync_only": "the host gives rsync but no shell: upload in place, best effort (or PUBLISH_SHELL = False)",
+            "rollback": "point current back at the previous release; nothing is built"})
+def publish(c, target=None, rsync_only=False, rollback=False):
+    """Production build checked in a staging folder, then a new release switched in atomically on the target."""
+    from core import checks
+    from core import publish as releases
+    from core.build import build_site, load_settings
+
+    settings = load_settings(PROD_SETTINGS)
+    rsh = os.environ.get("RSYNC_RSH") or "ssh"
+    try:
+        config = releases.PublishSettings.from_settings(settings)
+        address = target or os.environ.get("VETRINA_PUBLISH_TARGET") or config.target
+        destination = releases.prepare(address, config, rsh, rsync_only)  # its programs found before any build
+        with releases.locked(OUTPUT.with_name(f".{OUTPUT.name}-publish") / "lock"):
+            if rollback:
+                summary = releases.rollback(destination, rsh)
+            elif not build_site(ROOT, PROD_SETTINGS, OUTPUT, CONTENT,
+                                accept=lambda folder: checks.passes(folder, settings["SITEURL"])):
+                raise Exit("Publish stopped: the build or its checks failed (see above); output/ still holds "
+                           "the last good build and nothing was uploaded.", code=1)
+            elif destination is None:
+                print("Production site checked and ready in output/: upload it to your host, or give --target.")
+                return
+            else:
+                summary = releases.publish(OUTPUT, destination, config, rsh, repo=ROOT)
+    except releases.PublishError as error:
+        raise Exit(f"Publish: {error}", code=1) from None
+    for line in summary.lines():
+        print(line)
 
 
 @task(help={"title": "the post's title", "category": "its category", "lang": "its language (default it)"})
@@ -122,44 +144,75 @@ def check(c, skip_html=False):
 
     if not OUTPUT.is_dir():
         raise Exit("No output/ yet: run `invoke build` first.", code=1)
-    site_url = read_setting(PROD_SETTINGS, "SITEURL")
-    sections = {
-        "links and assets": lambda: checks.broken_links(OUTPUT, site_url),
-        "titles and descriptions": lambda: checks.duplicate_heads(OUTPUT),
-    }
-    if not skip_html:
-        sections["HTML validity (W3C Nu)"] = lambda: checks.invalid_html(OUTPUT)
-    failed = False
-    for name, run in sections.items():
-        try:
-            problems = run()
-        except checks.ValidatorMissing as error:
-            problems = [str(error)]
-        print(f"{name}: {len(problems)} problem(s)")
-        for problem in problems:
-            print(f"  {problem}")
-        failed = failed or bool(problems)
-    if failed:
+    if not checks.passes(OUTPUT, read_setting(PROD_SETTINGS, "SITEURL"), html=not skip_html):
         raise Exit("Checks failed.", code=1)
 
 
 @task(help={"send": "send it through SMTP (VETRINA_SMTP_* variables); without it, only a preview is written",
+            "dry_run": "say what --send would do now (to send, sent before, suppressed, in doubt); send nothing",
+            "status": "the latest campaign: counts per state, failed and in-doubt addresses (no build)",
+            "resend_in_doubt": "send the latest campaign's in-doubt messages again, with the same Message-ID",
+            "unsubscribe": "add this address to the unsubscribed list, which every send honours (no build)",
             "build": "make a production build first (default); --no-build uses output/ as it is"})
-def newsletter(c, send=False, build=True):
-    """The next newsletter issue from the newsletter feed: preview by default, --send to send it once."""
+def newsletter(c, send=False, dry_run=False, status=False, resend_in_doubt=False, unsubscribe=None, build=True):
+    """The next newsletter issue: preview by default, --send to send it once to each recipient."""
+    import newsletter as digest
     from core.build import build_site, load_settings
-    from newsletter import NewsletterError, run
     from newsletter.settings import NewsletterConfigurationError
 
-    if build and not build_site(ROOT, PROD_SETTINGS, OUTPUT, CONTENT):
-        raise Exit("Build failed: no newsletter. See the errors above.", code=1)
     try:
-        result = run(ROOT, load_settings(PROD_SETTINGS), OUTPUT, send=send)
-    except (NewsletterError, NewsletterConfigurationError, FileNotFoundError) as error:
+        settings = load_settings(PROD_SETTINGS)
+        if status or unsubscribe:
+            lines = digest.status(ROOT, settings) if status else [digest.unsubscribe(ROOT, settings, unsubscribe)]
+            print("\n".join(lines))
+            return
+        running = digest.busy(ROOT, settings) if (send or resend_in_doubt) and not dry_run else ""
+        if running:  # refuse at once, before a build (the send itself holds the lock)
+            raise Exit(f"Newsletter: {running}", code=1)
+        if build and not build_site(ROOT, PROD_SETTINGS, OUTPUT, CONTENT):
+            raise Exit("Build failed: no newsletter. See the errors above.", code=1)
+        result = digest.run(ROOT, settings, OUTPUT, send=send, dry_run=dry_run, resend_in_doubt=resend_in_doubt,
+                            progress=print)
+    except digest.NewsletterError as error:
+        if error.result is not None and error.result.sending:
+            print("\n".join(error.result.summary()))
         raise Exit(f"Newsletter: {error}", code=1) from None
-    print(result.message)
-    for path in result.preview:
-        print(f"  {path.relative_to(ROOT)}")
+    except (NewsletterConfigurationError, FileNotFoundError) as error:
+        raise Exit(f"Newsletter: {error}", code=1) from None
+    print("\n".join(result.report(ROOT)))
+
+
+@task(help={"format": "text (default), iso (only the instant, nothing when nothing is scheduled) or json",
+            "now": "judge at this time instead of now, e.g. 2027-03-01T09:00 (default: SITE_NOW, $VETRINA_NOW)"})
+def next_build(c, format="text", now=None):
+    """When the published site next goes stale (an item goes live, a sale starts or ends...), without a build."""
+    import datetime as dt
+
+    from core import schedule
+    from core.build import load_settings
+    from shop.generator import timed_changes
+
+    settings = load_settings(PROD_SETTINGS)
+    try:
+        clock = schedule.site_now(now or settings.get(schedule.NOW_SETTING), os.environ.get(schedule.NOW_VARIABLE),
+                                  settings.get("SHOP_TODAY"), schedule.zone_of(settings), dt.datetime.now(dt.timezone.utc))
+        print(schedule.report(timed_changes(settings, str(CONTENT), clock), clock, format))
+    except (schedule.ClockError, ValueError) as error:
+        raise Exit(f"next-build: {error}", code=1) from None
+
+
+@task(help={"server": "nginx or apache (default nginx)"})
+def headers(c, server="nginx"):
+    """Print the security headers of the last build (output/_headers) as nginx or Apache configuration."""
+    from core import security
+
+    path = OUTPUT / security.HEADERS_FILE
+    if not path.is_file():
+        raise Exit("No output/_headers yet: run `./vetrina build --production` first.", code=1)
+    try:
+        print(security.server_config(path.read_text(encoding="utf-8"), server), end="")
+    except security.SecurityPolicyError as error:
+        raise Exit(str(error), code=1) from None
 
 
 @task(help={"runs": "builds of each kind (default 5); the median is reported"})

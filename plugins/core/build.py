@@ -10,11 +10,21 @@ import tempfile
 from pathlib import Path
 
 
-def run_pelican(root: Path, settings: Path, output: Path, content: Path) -> bool:
-    """Build content into output with warnings fatal, from the project root; True when the build succeeded."""
-    command = [sys.executable, "-m", "pelican", str(content), "-s", str(settings), "-o", str(output),
-               "--fatal", "warnings"]
-    return subprocess.run(command, cwd=root).returncode == 0
+PLUGINS = Path(__file__).resolve().parents[1]
+
+
+def run_pelican(root: Path, settings: Path, output: Path, content: Path, debug: bool = False) -> bool:
+    """Build content into output from the project root; True when nothing was warned about.
+
+    The build runs to the end and prints every problem in one block (core.runner); debug adds Pelican's
+    debug output and the tracebacks.
+    """
+    command = [sys.executable, "-m", "core.runner", str(content), "-s", str(settings), "-o", str(output)]
+    if debug:
+        command.append("--debug")
+    path = [str(PLUGINS), *filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep))]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(path)}
+    return subprocess.run(command, cwd=root, env=env).returncode == 0
 
 
 def staging_prefix(output: Path) -> str:
@@ -50,13 +60,16 @@ def remove_stale_staging(output: Path) -> list[Path]:
     return stale
 
 
-def build_site(root: Path, settings: Path, output: Path, content: Path) -> bool:
-    """Build into a fresh folder and swap it in only on success, so a failed build keeps the last good site."""
+def build_site(root: Path, settings: Path, output: Path, content: Path, accept=None, debug: bool = False) -> bool:
+    """Build into a fresh folder and swap it in only on success, so a failed build keeps the last good site.
+
+    accept: an optional test of the new build's folder (the checks) that must also pass before the swap.
+    """
     output = Path(output)
     output.parent.mkdir(parents=True, exist_ok=True)
     remove_stale_staging(output)
     staging = Path(tempfile.mkdtemp(prefix=f"{staging_prefix(output)}{os.getpid()}-", dir=output.parent))
-    if not run_pelican(root, settings, staging, content):
+    if not run_pelican(root, settings, staging, content, debug) or (accept is not None and not accept(staging)):
         shutil.rmtree(staging, ignore_errors=True)
         return False
     previous = output.with_name(f".{output.name}-previous")

@@ -8,10 +8,11 @@ from pathlib import Path
 from pelican import signals
 from pelican.contents import Article, Page
 
-from . import i18n, images, text, urls
+from . import i18n, images, integrity, security, text, urls
 from .rendering import apply_defaults
 from .responsive import ImageError, ResponsiveImages
 from .settings import DEFAULTS, SiteSettings
+from . import schedule
 
 logger = logging.getLogger(__name__)
 
@@ -74,8 +75,69 @@ def check_image(instance, image: str):
     instance.image_size = images.image_size(path)
 
 
+def write_headers(pelican):
+    """Write _headers (Netlify, Cloudflare Pages): the security policy of this build's settings."""
+    if not pelican.settings[SETTINGS_KEY].security.enabled:
+        return
+    try:
+        policy = security.policy(pelican.settings)
+    except security.SecurityPolicyError as error:
+        logger.error("Security headers: %s", error)
+        return
+    path = Path(pelican.output_path) / security.HEADERS_FILE
+    path.write_text(security.headers_file(policy.rules()), encoding="utf-8")
+    logger.info("Wrote %s (%s)", security.HEADERS_FILE, ", ".join(policy.features) or "own files only")
+
+
+# --- scheduled content: one clock per build; items dated after it wait for a later build ---------
+def start_clock(pelican):
+    """Resolve the build's clock once (SITE_NOW, $VETRINA_NOW, SHOP_TODAY or the real time) into SITE_NOW."""
+    import datetime as dt
+    import os
+
+    settings = pelican.settings
+    settings[schedule.NOW_SETTING] = schedule.site_now(
+        settings.get(schedule.NOW_SETTING), os.environ.get(schedule.NOW_VARIABLE), settings.get("SHOP_TODAY"),
+        schedule.zone_of(settings), dt.datetime.now(dt.timezone.utc))
+
+
+def start_schedule(generator):
+    generator.context.setdefault(schedule.CONTEXT_KEY, {})
+
+
+def hold_back_scheduled(generator):
+    """Leave posts and pages dated after the clock out of this build, and say when each goes live."""
+    kind = "ARTICLE" if hasattr(generator, "articles") else "PAGE"
+    groups = schedule.ARTICLE_GROUPS if kind == "ARTICLE" else schedule.PAGE_GROUPS
+    held = schedule.hold_back(generator, schedule.clock(generator.settings), groups,
+                              generator.settings[f"{kind}_TRANSLATION_ID"], generator.settings[f"{kind}_ORDER_BY"])
+    scheduled = generator.context.setdefault(schedule.CONTEXT_KEY, {})
+    for item in held:
+        scheduled[item.source_path] = item.date
+        logger.info("Scheduled: %s goes live on %s", schedule.shown_path(item.source_path, generator.path),
+                    item.date.isoformat())
+
+
+# --- problems that name their file: links, images and slugs after reading; one file per output ---------
+def check_content(generators):
+    """After reading: every item's links, images and tag/category/author slugs, each problem with its file."""
+    integrity.check_content(generators[0].context)
+
+
+def guarded_writer(pelican):
+    """The writer that reports two things written to one file (with both sources) instead of crashing."""
+    return integrity.OutputGuard
+
+
 def register():
     signals.initialized.connect(validate_settings)
+    signals.initialized.connect(start_clock)
+    signals.generator_init.connect(start_schedule)
+    signals.article_generator_pretaxonomy.connect(hold_back_scheduled)
+    signals.page_generator_finalized.connect(hold_back_scheduled)
     signals.generator_init.connect(install_theme_support)
     signals.content_object_init.connect(prepare_content)
+    signals.all_generators_finalized.connect(check_content)
+    signals.get_writer.connect(guarded_writer)
     signals.finalized.connect(write_images)
+    signals.finalized.connect(write_headers)
