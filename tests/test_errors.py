@@ -281,7 +281,8 @@ def test_every_problem_of_a_build_is_listed_together_without_a_traceback(vetrina
     assert files == sorted(files) == ["content/pages/prodotti.md", "content/posts/febbraio.md",
                                       "content/posts/ieri.md", "content/posts/tag.md", "content/products/latino.md",
                                       "content/products/prezzo.md"]
-    assert "content/products/prezzo.md:7: field 'price': must be a number such as 129.00, not '12,90'" in build.lines
+    assert ("content/products/prezzo.md:7: field 'price': '12,90' is not a price: write it with a dot and no "
+            "thousands separator, like 12.90") in build.lines
     printed = build.out + build.err
     assert "Traceback" not in printed and "RuntimeError" not in printed and "Warning or error" not in printed
     assert not (tmp_path / "output").exists()  # nothing to keep: no good build yet
@@ -372,3 +373,18 @@ def test_the_staging_folder_of_a_killed_build_is_removed_by_the_next_build(vetri
     assert build.ok, build.err
     assert not staging[0].exists()
     assert (output / "blog" / "una-prova" / "index.html").is_file()
+
+
+def test_a_review_of_a_product_with_errors_points_at_the_product_file(vetrina_build):
+    """A product left out for its errors is not also a mystery in every review that names it."""
+    review = ("---\nproduct: P-1\nauthor: Cliente di Modena\ndate: 2026-10-02\nrating: 5\ntitle: Ottima\n---\n\n"
+              "Suona bene.\n")
+    build = vetrina_build({**GOOD_PRODUCT, "products/prezzo.md": product_file(slug="prezzo", sku="P-1", price="12,90"),
+                           "reviews/prezzo-1.md": review})
+    assert not build.ok
+    assert build.lines == [
+        "content/products/prezzo.md:7: field 'price': '12,90' is not a price: write it with a dot and no thousands "
+        "separator, like 12.90",
+        "content/reviews/prezzo-1.md:2: field 'product': no product has the sku or slug P-1 (or it is in one of the "
+        "1 product file(s) with errors listed here: fix those first)",
+    ], build.err

@@ -49,6 +49,8 @@ class ProductsGenerator(Generator):
         self.shop = Catalog(settings=self.config)
         self.files = FrontMatterFiles(self.path, self.settings["MARKDOWN"])
         self.scheduled: dict[str, ProductPage] = {}  # sku or slug -> a product dated after the clock
+        self.product_read_failures: list[str] = []  # product files that could not be read at all
+        self.broken_products = 0  # product files left out for their errors (reviews naming them say so)
 
     # --- reading -------------------------------------------------------
     def generate_context(self):
@@ -60,9 +62,16 @@ class ProductsGenerator(Generator):
         self.context[CONTEXT_KEY] = self.shop
         commentable.register(self.context, "product", self.shop.products)
 
-    def _files(self, paths):
+    def _files(self, paths, failures: list | None = None):
         # In path order, so that of two files claiming one sku or slug the same one wins on every build.
-        return self.files.published(sorted(self.get_files(paths, extensions=("md", "markdown"))))
+        return self.files.published(sorted(self.get_files(paths, extensions=("md", "markdown"))), failures)
+
+    def unknown_product(self, reference: str) -> str:
+        """Why a reference finds no product: a typo, or a product file that has errors of its own."""
+        if self.broken_products:
+            return (f"no product has the sku or slug {reference} (or it is in one of the {self.broken_products} "
+                    f"product file(s) with errors listed here: fix those first)")
+        return f"no product has the sku or slug {reference}"
 
     def _image_exists(self, src: str) -> bool:
         return (Path(self.path) / src).is_file()
@@ -80,10 +89,14 @@ class ProductsGenerator(Generator):
 
     def read_products(self):
         pages = {}
-        for fields, html, mentions, source in self._files(self.config.product_paths):
+        rejected = 0
+        for fields, html, mentions, source in self._files(self.config.product_paths, self.product_read_failures):
             page = self._product(fields, html, mentions, source)
             if page is not None:
                 pages[source] = page
+            else:
+                rejected += 1
+        self.broken_products = rejected + len(self.product_read_failures)
         for sku, first, second in parse.duplicate_skus({s: p.model for s, p in pages.items()}):
             logger.error("%s: field 'sku': %s is already used by %s", second, sku, first)
             pages.pop(second, None)
@@ -166,7 +179,7 @@ class ProductsGenerator(Generator):
             if product is None and item.product in self.scheduled:
                 continue  # its product is not live yet: the review joins it when it is
             if product is None:
-                logger.error("%s: field 'product': no product has the sku or slug %s", source, item.product)
+                logger.error("%s: field 'product': %s", source, self.unknown_product(item.product))
                 continue
             product.reviews.append(item)
         for page in self.shop.products:
@@ -182,7 +195,7 @@ class ProductsGenerator(Generator):
                 continue
             missing = [ref for ref in query.pinned if ref not in self.shop.by_reference and ref not in self.scheduled]
             if missing:
-                logger.error("%s: field 'pinned': no product with sku or slug %s", source, ", ".join(missing))
+                logger.error("%s: field 'pinned': %s", source, self.unknown_product(", ".join(missing)))
                 continue
             # A pinned product that is not live yet joins the list when it is.
             query = dataclasses.replace(query, pinned=tuple(ref for ref in query.pinned if ref in self.shop.by_reference))

@@ -57,8 +57,12 @@ def money(value, name: str) -> Decimal:
     """A positive amount; YAML may give it as text ("1299.00") or a number."""
     if isinstance(value, bool) or value is None or isinstance(value, (dict, list)):
         raise ProductError(name, f"must be a number such as 129.00, not {value!r}")
+    text = str(value).strip()
+    if "," in text:
+        raise ProductError(name, f"{text!r} is not a price: write it with a dot and no thousands separator, "
+                                 f"like {text.replace('.', '').replace(',', '.')}")
     try:
-        amount = Decimal(str(value).strip())
+        amount = Decimal(text)
     except InvalidOperation:
         raise ProductError(name, f"must be a number such as 129.00, not {value!r}") from None
     if not amount.is_finite() or amount <= 0:

@@ -51,11 +51,13 @@ class FrontMatterFiles:
         html, mentions = self.markdown(body)
         return fields, html, mentions, source
 
-    def published(self, paths):
-        """Every readable file of paths that is not a draft."""
+    def published(self, paths, failures: list | None = None):
+        """Every readable file of paths that is not a draft; the unreadable ones are added to failures."""
         for path in paths:
             read = self.read(path)
             if read is None:
+                if failures is not None:
+                    failures.append(path)
                 continue
             if str(read[0].get("status", "published")).lower() == "draft":
                 continue
