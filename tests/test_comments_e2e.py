@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-import functools
 import json
 import re
-import socket
-import threading
 import time
 import urllib.request
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -17,6 +13,7 @@ import pytest
 from conftest import parse, post, run_build, write_content
 
 from comments import server as isso_server
+from servers import free_port, running_isso, serving
 
 CHROMIUM = Path("/usr/bin/chromium")
 pytestmark = [pytest.mark.slow,
@@ -25,43 +22,19 @@ BROWSER_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networkin
                 "--disable-sync", "--no-first-run", "--disable-quic"]
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class QuietHandler(SimpleHTTPRequestHandler):
-    def log_message(self, *args):
-        pass
-
-
 @pytest.fixture
 def site(tmp_path):
     """The built site's folder, served on 127.0.0.1 for the browser."""
     output = tmp_path / "output"
     output.mkdir()
-    port = free_port()
-    httpd = ThreadingHTTPServer(("127.0.0.1", port), functools.partial(QuietHandler, directory=str(output)))
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield output, f"http://127.0.0.1:{port}"
-    httpd.shutdown()
-    httpd.server_close()
+    with serving(output) as origin:
+        yield output, origin
 
 
 @pytest.fixture
 def isso(tmp_path, site):
-    _, origin = site
-    port = free_port()
-    config = isso_server.write_config(tmp_path / "isso", origin, port)
-    log = tmp_path / "isso" / "isso.log"
-    process = isso_server.start(config, log)
-    url = f"http://127.0.0.1:{port}"
-    isso_server.wait_until_ready(url, process)
-    yield url, log, process
-    if process.poll() is None:
-        isso_server.stop(process)
+    with running_isso(tmp_path / "isso", site[1]) as running:
+        yield running
 
 
 @pytest.fixture

@@ -2,22 +2,19 @@
 
 from __future__ import annotations
 
-import functools
 import json
 import signal
-import socket
 import subprocess
 import sys
-import threading
 import urllib.request
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from contextlib import ExitStack
 
 import pytest
 from conftest import parse, post
 
 from comments import record as record_format
-from comments import server as isso_server
 from comments import store
+from servers import free_port, running_isso, serving
 
 A, B = "/blog/una-prova/", "/blog/seconda/"
 CONTENT = {"posts/a.md": post(), "posts/b.md": post(title="Seconda prova", slug="seconda")}
@@ -25,31 +22,16 @@ RECORDED = [(A, 1, "Cliente di Modena", "Utile, grazie."), (A, 2, "Corde & Legni
             (B, 3, "Lettrice di Bari", "Ottima guida."), (B, 4, "Cliente di Torino", "Chiaro e completo.")]
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture
 def start_isso(tmp_path):
     """start_isso(name) -> URL of a new Isso with its own empty database (moderation off); all stopped at the end."""
-    processes = []
-
     def start(name: str = "isso") -> str:
-        port = free_port()
-        folder = tmp_path / name
-        config = isso_server.write_config(folder, "http://127.0.0.1:8000", port, moderated=False, guarded=False)
-        process = isso_server.start(config, folder / "isso.log")
-        processes.append(process)
-        url = f"http://127.0.0.1:{port}"
-        isso_server.wait_until_ready(url, process)
+        url, _, _ = servers.enter_context(
+            running_isso(tmp_path / name, "http://127.0.0.1:8000", moderated=False, guarded=False))
         return url
 
-    yield start
-    for process in processes:
-        if process.poll() is None:
-            isso_server.stop(process)
+    with ExitStack() as servers:
+        yield start
 
 
 def add_comment(isso_url: str, uri: str, author: str, text: str) -> tuple[int, str]:
@@ -200,21 +182,13 @@ def test_record_deleted_with_isso_down_builds_and_says_what_happens(tmp_path, bu
     assert not (tmp_path / "cache" / "comments.json").exists()
 
 
-class Quiet(SimpleHTTPRequestHandler):
-    def log_message(self, *args):
-        pass
-
-
 @pytest.fixture
 def live_site(tmp_path):
     """A folder served on 127.0.0.1, standing for the site as the last release published it."""
     folder = tmp_path / "live"
     folder.mkdir()
-    httpd = ThreadingHTTPServer(("127.0.0.1", free_port()), functools.partial(Quiet, directory=str(folder)))
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    yield folder, f"http://127.0.0.1:{httpd.server_address[1]}"
-    httpd.shutdown()
-    httpd.server_close()
+    with serving(folder) as origin:
+        yield folder, origin
 
 
 def test_a_fresh_checkout_takes_the_record_the_site_published(tmp_path, start_isso, build, live_site):

@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import email
 import json
-import socket
 import threading
 from collections import Counter
 from email import policy
@@ -21,6 +20,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from bs4 import BeautifulSoup
 from conftest import ROOT, post, run_build, write_content
+from servers import free_port
 from pelican.settings import read_settings
 from shop_fixtures import catalogue
 
@@ -91,12 +91,6 @@ class Inbox:
                     break
                 await asyncio.sleep(0.05)
         return "250 Message accepted"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture

@@ -24,7 +24,8 @@ HERE = Path(__file__).resolve().parent
 if __name__ != "__main__":
     from conftest import run_build, write_content
     from shop_fixtures import catalogue
-    from test_newsletter import FIRST_POST, TODAY, free_port, site_settings, smtp_environ
+    from servers import free_port
+    from test_newsletter import FIRST_POST, TODAY, site_settings, smtp_environ
     from test_newsletter import smtp_server  # noqa: F401  (the fixture)
 
     from newsletter import NewsletterError, run, status

@@ -4,15 +4,12 @@ those headers from a local server and must report no Content-Security-Policy vio
 from __future__ import annotations
 
 import base64
-import functools
 import hashlib
 import itertools
 import re
-import socket
-import threading
 import time
 import urllib.request
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from http.server import SimpleHTTPRequestHandler
 from pathlib import Path
 from types import SimpleNamespace
 from urllib.parse import urlsplit
@@ -22,10 +19,10 @@ from conftest import ROOT, html_pages, parse, post, run_build
 from shop_fixtures import catalogue
 from test_checkout import TODAY
 
-from comments import server as isso_server
 from comments.settings import CommentsSettings
 from core import security
 from core.settings import SiteConfigurationError, site_settings
+from servers import running_isso, serving
 
 CHROMIUM = Path("/usr/bin/chromium")
 BROWSER_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -288,12 +285,6 @@ def test_the_off_switch_writes_no_headers_file(build_site):
 
 # --- In a browser ------------------------------------------------------------------------------------------
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 class HeadersHandler(SimpleHTTPRequestHandler):
     """Serves the built folder with the headers its _headers file gives each path, as a static host would."""
 
@@ -312,27 +303,14 @@ class HeadersHandler(SimpleHTTPRequestHandler):
 def site(tmp_path):
     output = tmp_path / "output"
     output.mkdir()
-    port = free_port()
-    httpd = ThreadingHTTPServer(("127.0.0.1", port), functools.partial(HeadersHandler, directory=str(output)))
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield output, f"http://127.0.0.1:{port}"
-    httpd.shutdown()
-    httpd.server_close()
+    with serving(output, HeadersHandler) as origin:
+        yield output, origin
 
 
 @pytest.fixture
 def isso(tmp_path, site):
-    _, origin = site
-    port = free_port()
-    config = isso_server.write_config(tmp_path / "isso", origin, port)
-    log = tmp_path / "isso" / "isso.log"
-    process = isso_server.start(config, log)
-    url = f"http://127.0.0.1:{port}"
-    isso_server.wait_until_ready(url, process)
-    yield url, log
-    if process.poll() is None:
-        isso_server.stop(process)
+    with running_isso(tmp_path / "isso", site[1]) as (url, log, _):
+        yield url, log
 
 
 @pytest.fixture

@@ -1,0 +1,53 @@
+"""Real servers on 127.0.0.1 for the tests: a free port, a folder served over HTTP, an Isso of its own."""
+
+from __future__ import annotations
+
+import functools
+import socket
+import threading
+from contextlib import contextmanager
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+from comments import server as isso_server
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class QuietHandler(SimpleHTTPRequestHandler):
+    """Serves a folder without a log line per request."""
+
+    def log_message(self, *args):
+        pass
+
+
+@contextmanager
+def serving(folder: Path, handler: type[SimpleHTTPRequestHandler] = QuietHandler):
+    """Serve folder on 127.0.0.1 until the block ends; yields its origin (http://127.0.0.1:PORT)."""
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(handler, directory=str(folder)))
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+
+@contextmanager
+def running_isso(folder: Path, site_origin: str, **options):
+    """An Isso with its own database in folder, for a site at site_origin; yields (url, log path, process)."""
+    port = free_port()
+    config = isso_server.write_config(folder, site_origin, port, **options)
+    log = folder / "isso.log"
+    process = isso_server.start(config, log)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        isso_server.wait_until_ready(url, process)
+        yield url, log, process
+    finally:
+        if process.poll() is None:
+            isso_server.stop(process)
