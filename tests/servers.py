@@ -51,3 +51,21 @@ def running_isso(folder: Path, site_origin: str, **options):
     finally:
         if process.poll() is None:
             isso_server.stop(process)
+
+
+CHROMIUM = Path("/usr/bin/chromium")  # Debian's; Playwright never downloads a browser of its own
+BROWSER_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                "--disable-sync", "--no-first-run", "--disable-quic"]
+
+
+@contextmanager
+def chromium():
+    """Headless Debian Chromium driven by Playwright (executable_path)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=BROWSER_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()

@@ -6,20 +6,16 @@ import json
 import re
 import time
 import urllib.request
-from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
 from conftest import parse, post, run_build, write_content
 
 from comments import server as isso_server
-from servers import free_port, running_isso, serving
+from servers import CHROMIUM, chromium, free_port, running_isso, serving
 
-CHROMIUM = Path("/usr/bin/chromium")
 pytestmark = [pytest.mark.slow,
               pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed")]
-BROWSER_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                "--disable-sync", "--no-first-run", "--disable-quic"]
 
 
 @pytest.fixture
@@ -39,12 +35,8 @@ def isso(tmp_path, site):
 
 @pytest.fixture
 def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=BROWSER_ARGS)
-        yield chromium
-        chromium.close()
+    with chromium() as launched:
+        yield launched
 
 
 CONTENT = {"posts/a.md": post(title="Una guida da commentare", slug="guida", body="Un paragrafo della guida.\n\n" * 80)}

@@ -22,11 +22,8 @@ from test_checkout import TODAY
 from comments.settings import CommentsSettings
 from core import security
 from core.settings import SiteConfigurationError, site_settings
-from servers import running_isso, serving
+from servers import CHROMIUM, chromium, running_isso, serving
 
-CHROMIUM = Path("/usr/bin/chromium")
-BROWSER_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                "--disable-sync", "--no-first-run", "--disable-quic"]
 needs_chromium = pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed")
 
 
@@ -315,12 +312,8 @@ def isso(tmp_path, site):
 
 @pytest.fixture
 def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=BROWSER_ARGS)
-        yield chromium
-        chromium.close()
+    with chromium() as launched:
+        yield launched
 
 
 # Records every violation the page reports, before any of the page's own scripts run.
