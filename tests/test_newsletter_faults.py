@@ -1,4 +1,4 @@
-"""The newsletter under real faults: refused recipients, dropped connections, a sender killed with SIGKILL,
+"""The newsletter under real faults: deferred recipients, dropped connections, a sender killed with SIGKILL,
 two runs at once, a state file that cannot be written, a server that is down.
 
 Each test counts the messages the SMTP server (aiosmtpd on 127.0.0.1) received per recipient over the failed
@@ -85,18 +85,19 @@ def everyone_once() -> dict:
     return {address: 1 for address in FIVE}
 
 
-def test_a_refused_third_recipient_is_retried_alone_until_accepted(site):
-    site.inbox.refuse = {"carol@example.org"}
+def test_a_deferred_third_recipient_is_retried_alone_until_accepted(site):
+    site.inbox.defer = {"carol@example.org"}  # 450: try later
     lines = []
     error = site.failing_send("unfinished", progress=lines.append, progress_every=2)
     assert lines == ["  numero-1: 2/5 done (2 sent, 0 failed, 0 in doubt)",
                      "  numero-1: 4/5 done (3 sent, 1 failed, 0 in doubt)",
                      "  numero-1: 5/5 done (4 sent, 1 failed, 0 in doubt)"]
-    assert error.result.sent_to == 4 and error.result.failed == [("carol@example.org", "550 5.1.1 mailbox unavailable")]
+    assert error.result.sent_to == 4
+    assert error.result.failed == [("carol@example.org", "450 4.2.1 mailbox busy, try later")]
     assert site.states()["carol@example.org"] == "failed"
-    error = site.failing_send("unfinished")  # still refused: the four who have it get nothing more
+    error = site.failing_send("unfinished")  # still deferred: the four who have it get nothing more
     assert error.result.sent_to == 0 and error.result.skipped == 4
-    site.inbox.refuse = set()
+    site.inbox.defer = set()
     result = site.send()
     assert result.sent_to == 1 and result.resumed
     assert site.inbox.count() == everyone_once()
@@ -129,10 +130,12 @@ def test_a_connection_lost_after_the_content_leaves_that_message_in_doubt(site):
     error = site.failing_send("1 in doubt")
     assert error.result.sent_to == 4 and error.result.in_doubt[0][0] == "carol@example.org"
     assert site.states()["carol@example.org"] == "in_doubt"
-    assert site.send().number is None  # a normal retry skips it: the campaign is complete
+    nothing = site.send()  # a normal retry skips it: the campaign is complete; it says what waits
+    assert nothing.number is None and len(nothing.warnings) == 1
+    assert nothing.warnings[0].startswith("Campaign numero-1 has 1 message(s) in doubt (carol@example.org)")
     assert site.inbox.count() == everyone_once()  # carol's first copy did arrive
     first_id = site.inbox.message_ids("carol@example.org")
-    result = site.send(resend_in_doubt=True)
+    result = site.send(resend_in_doubt=1)  # this campaign's, by its number
     assert result.sent_to == 1
     assert site.inbox.count() == {**everyone_once(), "carol@example.org": 2}
     assert site.inbox.message_ids("carol@example.org") == first_id * 2
@@ -151,7 +154,7 @@ def test_a_sender_killed_mid_run_leaves_one_message_in_doubt_and_the_retry_sends
 
     lines = status(site.root, site.settings, site.environ)  # the kernel released the dead run's lock
     assert "unfinished" in lines[0] and "a send is running" not in lines[0]
-    assert lines[1] == "  sent 2, failed 0, in doubt 1, pending 2, suppressed 0"
+    assert lines[1] == "  sent 2, failed 0, bounced 0, in doubt 1, pending 2, suppressed 0"
     [doubt] = [line for line in lines if line.startswith("  in doubt: ")]
     assert doubt.startswith("  in doubt: carol@example.org <numero-1.")
 
@@ -163,7 +166,8 @@ def test_a_sender_killed_mid_run_leaves_one_message_in_doubt_and_the_retry_sends
     assert result.sent_to == 2 and result.in_doubt[0][0] == "carol@example.org"
     assert site.inbox.count() == everyone_once()
     assert site.states()["carol@example.org"] == "in_doubt"
-    assert "1 message(s) in doubt (carol@example.org)" in site.send(dry_run=True).message
+    [warning] = site.send(dry_run=True).warnings
+    assert "numero-1 has 1 message(s) in doubt (carol@example.org)" in warning
     result = site.send(resend_in_doubt=True)
     assert result.sent_to == 1
     assert site.inbox.count() == {**everyone_once(), "carol@example.org": 2}
@@ -187,7 +191,7 @@ def test_two_runs_started_together_send_once_and_the_second_names_the_lock(site,
     runs = [site.process(), site.process()]
     assert site.inbox.holding.wait(60)
     lines = status(site.root, site.settings, site.environ)
-    assert "a send is running now" in lines[0] and lines[1].startswith("  sent 0, failed 0, in doubt 0, in flight 1")
+    assert "a send is running now" in lines[0] and lines[1].startswith("  sent 0, failed 0, bounced 0, in doubt 0, in flight 1")
     # The command refuses at once too, before it spends a build on a send that cannot start.
     import tasks
     from invoke import Context

@@ -1,11 +1,15 @@
 """A campaign: one issue frozen at its first attempt (subject, HTML, text, item GUIDs) with its journal.
 
-    <campaign folder>/numero-3/campaign.json   number, subject, items, created, date, completed
+    <campaign folder>/numero-3/campaign.json   number, subject, items, created, date, completed, settled
                                issue.html, issue.txt
                                journal/<hash>.json   one per recipient (journal.py)
 
 The folder is written under a temporary name and renamed into place, so a campaign is either whole or
 absent. A retry sends exactly this issue, whatever was published since.
+
+A campaign is *settled* once it is complete and none of its messages is in doubt: nothing can happen to
+it any more, so no run reads its journal again. Until then every run looks at it, because a message in
+doubt can still be resent (--resend-in-doubt) whatever campaigns came after it.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from . import durable
-from .journal import Journal, State
+from .journal import Entry, Journal
 from .result import NewsletterError
 
 PREFIX = "numero-"
@@ -40,6 +44,7 @@ class Campaign:
     created: str
     date: str = ""  # the issue's date (ISO), as the state file records it
     completed: str = ""
+    settled: str = ""  # when it was found complete with no message in doubt: never read again
 
     @property
     def name(self) -> str:
@@ -61,17 +66,16 @@ class Campaign:
         token = hashlib.sha256(f"{self.uid}\n{key}".encode("utf-8")).hexdigest()[:24]
         return f"<{self.name}.{token}@{domain}>"
 
-    def in_doubt_note(self) -> str:
-        """A sentence about this campaign's in-doubt messages, "" when there are none."""
-        doubtful = self.journal().with_state(State.IN_DOUBT)
-        if not doubtful:
-            return ""
-        return (f" Campaign {self.name} has {len(doubtful)} message(s) in doubt "
-                f"({', '.join(entry.address for entry in doubtful)}): see --status; --resend-in-doubt resends them.")
+    def doubt_warning(self, doubtful: list[Entry]) -> str:
+        """One line about this campaign's messages in doubt (the first few addresses named)."""
+        shown = ", ".join(entry.address for entry in doubtful[:3])
+        more = f" and {len(doubtful) - 3} more" if len(doubtful) > 3 else ""
+        return (f"Campaign {self.name} has {len(doubtful)} message(s) in doubt ({shown}{more}): see --status; "
+                f"--resend-in-doubt {self.number} resends them.")
 
     def record(self) -> dict:
         return {"number": self.number, "uid": self.uid, "subject": self.subject, "items": list(self.items),
-                "created": self.created, "date": self.date, "completed": self.completed}
+                "created": self.created, "date": self.date, "completed": self.completed, "settled": self.settled}
 
 
 def now() -> str:
@@ -83,7 +87,8 @@ def read(folder: Path) -> Campaign:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
         return Campaign(folder, int(data["number"]), data["uid"], data["subject"], tuple(data["items"]),
-                        data["created"], data.get("date") or data["created"][:10], data.get("completed") or "")
+                        data["created"], data.get("date") or data["created"][:10], data.get("completed") or "",
+                        data.get("settled") or "")
     except (OSError, ValueError, KeyError, TypeError) as error:
         raise CampaignError(f"{path}: not a campaign file ({error}); restore it from a backup") from None
 
@@ -100,6 +105,18 @@ def folders(root: Path) -> list[Path]:
 def latest(root: Path) -> Campaign | None:
     found = folders(root)
     return read(found[-1]) if found else None
+
+
+def unsettled(root: Path) -> list[Campaign]:
+    """The campaigns something can still happen to (unfinished, or with messages in doubt), oldest first."""
+    return [campaign for campaign in map(read, folders(root)) if not campaign.settled]
+
+
+def by_number(root: Path, number: int) -> Campaign:
+    folder = root / f"{PREFIX}{number}"
+    if not (folder / "campaign.json").is_file():
+        raise CampaignError(f"there is no campaign {number} ({folder} does not exist): see --status")
+    return read(folder)
 
 
 def remove_unfinished_freezes(root: Path) -> None:
@@ -130,8 +147,17 @@ def freeze(root: Path, number: int, subject: str, items: list[str], html: str, t
     return campaign
 
 
-def complete(campaign: Campaign) -> Campaign:
-    """Mark the campaign done: it is never resumed again (later subscribers get the next issue)."""
-    done = replace(campaign, completed=now())
+def complete(campaign: Campaign, settled: bool) -> Campaign:
+    """Mark the campaign done: it is never resumed again (later subscribers get the next issue); settled too
+    when none of its messages is in doubt."""
+    moment = now()
+    done = replace(campaign, completed=moment, settled=moment if settled else "")
+    durable.write_json(campaign.folder / "campaign.json", done.record())
+    return done
+
+
+def settle(campaign: Campaign) -> Campaign:
+    """A complete campaign whose last message in doubt was resent (or whose doubtful recipients left)."""
+    done = replace(campaign, settled=now())
     durable.write_json(campaign.folder / "campaign.json", done.record())
     return done

@@ -1,8 +1,9 @@
 """A campaign's journal: one durable file per recipient with the state of its message.
 
 A recipient without a file is pending. Its file is written (durably) before its message is handed to the
-SMTP server (`in_flight`) and again after the server answered (`sent` with the reply, `failed` with the
-reason). A file still `in_flight` when a run starts belongs to a run that died while talking to the
+SMTP server (`in_flight`) and again after the server answered: `sent` with the reply, `bounced` when the
+server refused it for good (a 5xx reply: final, never tried again), `failed` when it may work later (a 4xx
+reply, a lost connection: tried again by the next run). A file still `in_flight` when a run starts belongs to a run that died while talking to the
 server: nobody knows whether the message arrived, so it becomes `in_doubt` and is resent only on request.
 """
 
@@ -24,16 +25,18 @@ class State(str, enum.Enum):
     IN_FLIGHT = "in_flight"
     SENT = "sent"
     FAILED = "failed"
+    BOUNCED = "bounced"
     IN_DOUBT = "in_doubt"
 
 
-# Which state may follow which: a sent message is final; a failed or in-doubt one may be tried again.
+# Which state may follow which: a sent or bounced message is final; a failed or in-doubt one may be tried again.
 NEXT = {
     State.PENDING: {State.IN_FLIGHT},
-    State.IN_FLIGHT: {State.SENT, State.FAILED, State.IN_DOUBT},
+    State.IN_FLIGHT: {State.SENT, State.FAILED, State.BOUNCED, State.IN_DOUBT},
     State.FAILED: {State.IN_FLIGHT},
     State.IN_DOUBT: {State.IN_FLIGHT},
     State.SENT: set(),
+    State.BOUNCED: set(),
 }
 
 
@@ -51,7 +54,7 @@ class Entry:
     state: State = State.PENDING
     message_id: str = ""  # fixed at the first attempt, the same for every later one
     date: str = ""  # the Date header of the first attempt, so that a resend is the same message
-    reply: str = ""  # the server's reply (sent, failed) or why the outcome is unknown (in doubt)
+    reply: str = ""  # the server's reply (sent, failed, bounced) or why the outcome is unknown (in doubt)
     attempts: int = 0
     updated: str = ""
 
@@ -117,6 +120,9 @@ class Journal:
 
     def failed(self, key: str, reason: str) -> Entry:
         return self._move(self.entry(key, key), State.FAILED, reply=reason)
+
+    def bounced(self, key: str, reply: str) -> Entry:
+        return self._move(self.entry(key, key), State.BOUNCED, reply=reply)
 
     def in_doubt(self, key: str, reason: str) -> Entry:
         return self._move(self.entry(key, key), State.IN_DOUBT, reply=reason)

@@ -1,4 +1,14 @@
-"""One newsletter run at a time: an exclusive, non-blocking flock that the kernel releases when the process dies."""
+"""One newsletter send at a time, and a way to see that one is running without getting in its way.
+
+Two flocks, both released by the kernel when their process dies (even killed):
+
+- the send lock (`invio.lock`): exclusive and non-blocking; only a send takes it, so only a send makes
+  another send refuse;
+- the running mark (`invio.in-corso`, next to it): held exclusively by the send that holds the lock, as long
+  as it does. Read-only commands (--status, --dry-run, the command's early check) test the mark with a
+  non-blocking shared flock that they drop at once, and never touch the send lock: a reader at the instant a
+  send starts cannot make it refuse; at worst the send waits the moment the reader holds the mark.
+"""
 
 from __future__ import annotations
 
@@ -7,9 +17,15 @@ import os
 from contextlib import contextmanager
 from pathlib import Path
 
+RUNNING_SUFFIX = ".in-corso"
+
 
 class LockBusy(RuntimeError):
     """Another run holds the lock."""
+
+
+def running_mark(path: Path) -> Path:
+    return path.with_suffix(RUNNING_SUFFIX)
 
 
 @contextmanager
@@ -28,16 +44,29 @@ def held(path: Path):
         # The pid is only for the message above; the lock is the flock, never the file's existence.
         os.ftruncate(descriptor, 0)
         os.pwrite(descriptor, f"{os.getpid()}\n".encode("ascii"), 0)
-        yield
+        with _marked(running_mark(path)):
+            yield
     finally:
         os.close(descriptor)  # closing releases the flock
 
 
+@contextmanager
+def _marked(mark: Path):
+    descriptor = os.open(mark, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        # Blocking, and briefly: with the send lock held, only a reader can hold the mark, for an instant.
+        fcntl.flock(descriptor, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(descriptor)
+
+
 def is_free(path: Path) -> bool:
-    """Whether no run holds the lock now (for --status and --dry-run, which only read)."""
-    if not path.exists():
-        return True
-    descriptor = os.open(path, os.O_RDONLY)
+    """Whether no send is running now, seen without touching the send lock (for commands that only read)."""
+    try:
+        descriptor = os.open(running_mark(path), os.O_RDONLY)
+    except FileNotFoundError:
+        return True  # no send ever ran here
     try:
         fcntl.flock(descriptor, fcntl.LOCK_SH | fcntl.LOCK_NB)
         return True

@@ -1,8 +1,9 @@
 """The issue's e-mail messages and their delivery over SMTP, one transaction per recipient.
 
 Delivery tells apart what happened to each message, because the journal must say it truthfully:
-refused before the content was sent (MAIL, RCPT, DATA answered with an error: not delivered),
-the content accepted (delivered), or the connection lost after the content started (in doubt).
+refused (RCPT, DATA or the content answered with an error: not delivered; for good with a 5xx reply,
+for now with a 4xx one), the content accepted (delivered), or the connection lost after the content
+started (in doubt).
 """
 
 from __future__ import annotations
@@ -58,7 +59,8 @@ def wire_bytes(mail: EmailMessage) -> bytes:
 
 class Outcome(enum.Enum):
     SENT = "sent"  # the server accepted the content
-    REFUSED = "refused"  # the server said no to this recipient or this message; nothing was delivered
+    REFUSED = "refused"  # the server said not now (4xx) to this recipient or message: not delivered, retry later
+    BOUNCED = "bounced"  # the server said no for good (5xx) to this recipient or message: not delivered, never retry
     SENDER_REFUSED = "sender_refused"  # MAIL FROM refused: every message would be, stop
     DROPPED = "dropped"  # the connection went before the content was sent: not delivered, safe to retry
     IN_DOUBT = "in_doubt"  # the connection went after the content started: delivered or not, nobody knows
@@ -74,6 +76,12 @@ def reply_text(code: int, text: bytes | str) -> str:
     if isinstance(text, bytes):
         text = text.decode("utf-8", "replace")
     return f"{code} {' '.join(text.split())}".strip()
+
+
+def refusal(code: int, text: bytes | str) -> Delivery:
+    """A reply that is not a success: a 5xx one is permanent (RFC 5321 4.2.1), anything else may pass later."""
+    outcome = Outcome.BOUNCED if 500 <= code <= 599 else Outcome.REFUSED
+    return Delivery(outcome, reply_text(code, text))
 
 
 class Session:
@@ -118,11 +126,11 @@ class Session:
             code, text = server.rcpt(recipient)
             if code not in (250, 251):
                 self._reset()
-                return Delivery(Outcome.REFUSED, reply_text(code, text))
+                return refusal(code, text)
             code, text = server.docmd("DATA")
             if code != 354:
                 self._reset()
-                return Delivery(Outcome.REFUSED, reply_text(code, text))
+                return refusal(code, text)
         except (smtplib.SMTPException, OSError) as error:
             self._drop()
             return Delivery(Outcome.DROPPED, f"connection lost before the message was sent ({error})")
@@ -135,7 +143,7 @@ class Session:
             return Delivery(Outcome.IN_DOUBT, f"connection lost before the server confirmed the message ({error})")
         if code == 250:
             return Delivery(Outcome.SENT, reply_text(code, text))
-        return Delivery(Outcome.REFUSED, reply_text(code, text))
+        return refusal(code, text)
 
     def _reset(self) -> None:
         try:

@@ -8,11 +8,22 @@ from .journal import Entry, State
 from .recipients import Recipient
 
 
+@dataclass(frozen=True)
+class Audience:
+    """Who a run may send to: the subscribers' file, the unsubscribed keys, and the lines of both that were
+    skipped (reported in the summary)."""
+
+    listed: list[Recipient]
+    unsubscribed: set[str]
+    problems: list = field(default_factory=list)
+
+
 @dataclass
 class Plan:
     to_send: list[Recipient] = field(default_factory=list)  # pending, or failed before: tried again
     resend: list[Recipient] = field(default_factory=list)  # in doubt, resent on request with their Message-ID
     already_sent: list[Recipient] = field(default_factory=list)
+    bounced: list[Entry] = field(default_factory=list)  # refused for good (5xx): never tried again
     suppressed: list[Recipient] = field(default_factory=list)
     in_doubt: list[Entry] = field(default_factory=list)  # skipped: the server may have received them
     in_flight: list[Entry] = field(default_factory=list)  # only seen while another run is sending
@@ -20,7 +31,8 @@ class Plan:
 
     @property
     def unfinished(self) -> bool:
-        """Someone on the list still waits for this issue (in-doubt messages do not hold a campaign open)."""
+        """Someone on the list still waits for this issue (in-doubt and bounced messages do not hold a
+        campaign open: a bounced address is wrong for good, and a corrected one is a new subscriber)."""
         return bool(self.to_send)
 
     @property
@@ -39,6 +51,8 @@ def make(listed: list[Recipient], suppressed: set[str], entries: dict[str, Entry
             plan.suppressed.append(recipient)
         elif state is State.SENT:
             plan.already_sent.append(recipient)
+        elif state is State.BOUNCED:
+            plan.bounced.append(entry)
         elif state is State.IN_DOUBT:
             if resend_in_doubt:
                 plan.resend.append(Recipient(entry.address, recipient.line))
@@ -50,3 +64,8 @@ def make(listed: list[Recipient], suppressed: set[str], entries: dict[str, Entry
             plan.to_send.append(recipient)
             plan.retries += state is State.FAILED
     return plan
+
+
+def doubtful(entries: dict[str, Entry], audience: Audience) -> list[Entry]:
+    """A campaign's messages in doubt whose recipient is still subscribed (the others concern nobody now)."""
+    return make(audience.listed, audience.unsubscribed, entries, completed=True).in_doubt

@@ -2,7 +2,9 @@
 
 One address a line; blank lines and `#` comments (a whole line, or after a space) are allowed.
 Normalising: surrounding whitespace goes, the domain is lower-cased (and an international domain is
-written in its ASCII form), the local part keeps the case it was written in. Two addresses that differ
+written in its ASCII form, by IDNA 2008 with UTS 46 non-transitional mapping: `straße.de` stays
+`xn--strae-oqa.de`, the domain its owner registered, where Python's own IDNA 2003 codec would write the
+different domain `strasse.de`), the local part keeps the case it was written in. Two addresses that differ
 only in the case of the local part are one subscriber: RFC 5321 lets a server tell them apart, but no
 mail provider in use does, and sending twice to the same person is the failure a shop cannot undo.
 The first spelling in the file is the one the message goes to.
@@ -12,6 +14,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+
+import idna
 
 # RFC 5322 dot-atom (the quoted local parts nobody uses are refused); RFC 1035/5890 host names.
 LOCAL_PART = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*")
@@ -65,10 +69,7 @@ def normalise(text: str) -> str:
         raise ValueError("has a non-ASCII local part, which needs SMTPUTF8 (not supported)")
     if len(local) > 64 or not LOCAL_PART.fullmatch(local):
         raise ValueError("has an invalid part before the @")
-    try:
-        domain = domain.rstrip(".").encode("idna").decode("ascii").lower()
-    except UnicodeError:
-        raise ValueError("has an invalid domain") from None
+    domain = ascii_domain(domain.rstrip("."))
     labels = domain.split(".")
     if (len(domain) > 253 or len(labels) < 2 or labels[-1].isdigit()
             or not all(LABEL.fullmatch(label) for label in labels)):
@@ -76,6 +77,16 @@ def normalise(text: str) -> str:
     if len(local) + 1 + len(domain) > 254:
         raise ValueError("is longer than an e-mail address can be")
     return f"{local}@{domain}"
+
+
+def ascii_domain(domain: str) -> str:
+    """The domain lower-cased, an international one in its ASCII (xn--) form; ValueError when it has none."""
+    if domain.isascii():
+        return domain.lower()
+    try:
+        return idna.encode(domain, uts46=True, transitional=False).decode("ascii").lower()
+    except UnicodeError as error:  # idna.IDNAError is one
+        raise ValueError(f"has an invalid international domain ({error})") from None
 
 
 def strip_comment(line: str) -> str:
@@ -90,7 +101,8 @@ def parse(text: str, source: str) -> AddressList:
     """Every valid address once, in file order; the invalid and repeated lines reported with their line."""
     parsed = AddressList()
     first_line: dict[str, int] = {}
-    for number, line in enumerate(text.splitlines(), start=1):
+    # Editors on Windows (and spreadsheet exports) start a UTF-8 file with a byte-order mark.
+    for number, line in enumerate(text.removeprefix("\ufeff").splitlines(), start=1):
         candidate = strip_comment(line)
         if not candidate:
             continue

@@ -1,100 +1,128 @@
-"""Send a campaign under the lock: recover from the last run, pick or freeze the campaign, deliver, record."""
+"""Send under the lock: recover what the last run left, pick or freeze the campaign (or, for --resend-in-doubt,
+the campaigns with messages in doubt), deliver, record."""
 
 from __future__ import annotations
 
 import smtplib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from email.utils import formatdate
+from typing import Callable
 
 from . import campaign as campaigns
 from . import mail, plan, state
 from .issue import compose, next_number, nothing_new
 from .journal import Journal, State
+from .plan import Audience
 from .result import NewsletterError, Result
-
+from .settings import SmtpSettings
 
 LOST_AGAIN = "the SMTP connection was lost again right after it was reopened"
 
 
+@dataclass(frozen=True)
+class Outbox:
+    """How messages leave: the SMTP settings, the one-click unsubscribe secret, where progress lines go."""
+
+    smtp: SmtpSettings
+    secret: str = ""
+    progress: Callable[[str], None] | None = None
+    every: int = 10
+
+
 @dataclass
 class Work:
-    """The campaign a run works on, its journal and the state file's content as last written."""
+    """What a run works on: the state file as last written, the latest campaign, the campaigns still open."""
 
     recorded: dict
     current: campaigns.Campaign | None = None
-    journal: Journal | None = None
+    journal: Journal | None = None  # the current campaign's, while it is open
     resumed: bool = True
+    open: dict[int, tuple[campaigns.Campaign, Journal]] = field(default_factory=dict)  # unsettled, by number
+
+    def keep(self, campaign: campaigns.Campaign, journal: Journal) -> None:
+        """Record a change of `campaign` (completed, settled) in the run's view."""
+        if campaign.settled:
+            self.open.pop(campaign.number, None)
+        else:
+            self.open[campaign.number] = (campaign, journal)
+        if self.current and self.current.number == campaign.number:
+            self.current = campaign
 
 
-def send_campaign(config, settings, output, today, smtp, listed, unsubscribed, problems, resend_in_doubt,
-                  progress, progress_every) -> Result:
-    """Under the lock: recover, pick or freeze the campaign, send to those who wait for it, record the end."""
-    work = recover(config)
+def send_campaign(config, settings, output, today, outbox: Outbox, audience: Audience, resend_in_doubt) -> Result:
+    """Under the lock: recover, then resend what is in doubt, or pick or freeze the campaign and send it.
+
+    resend_in_doubt: False, True (every campaign with messages in doubt) or a campaign number.
+    """
+    work = recover(config, audience)
     if resend_in_doubt:
-        planned = for_resend(work, listed, unsubscribed)
-    else:
-        planned = pick(work, config, settings, output, today, listed, unsubscribed)
-    current, journal = work.current, work.journal
+        return resend(config, work, outbox, audience, resend_in_doubt)
+    planned = pick(work, config, settings, output, today, audience)
     if planned is None:
-        return Result(None, message=nothing_new(work.recorded) + (current.in_doubt_note() if current else ""))
-    result = Result(current.number, current.subject, list(current.items), campaign=current.name,
-                    resumed=work.resumed, skipped=len(planned.already_sent), suppressed=len(planned.suppressed),
-                    problems=problems, sending=True)
-    if not planned.recipients:
-        result.message = f"Campaign {current.name}: no message in doubt or waiting to be sent."
-        return result
-    deliver(config, smtp, current, journal, planned.recipients, result, progress, progress_every)
-    settled = plan.make(listed, unsubscribed, journal.entries, completed=bool(current.completed))
-    result.in_doubt = [(entry.address, entry.message_id) for entry in settled.in_doubt]
-    if not current.completed and not settled.unfinished and not result.stopped:
-        finish(config, work)
-    result.message = outcome_line(result, settled)
+        return Result(None, message=nothing_new(work.recorded), warnings=doubt_warnings(work, audience))
+    result = send_planned(config, work, outbox, audience, work.current, work.journal, planned, work.resumed)
+    result.warnings = doubt_warnings(work, audience, sending=work.current)
+    return raise_if_incomplete(result)
+
+
+def raise_if_incomplete(result: Result) -> Result:
     if result.stopped or result.failed or result.new_in_doubt:
         raise NewsletterError(result.message, result)
     return result
 
 
-def recover(config) -> Work:
-    """Clear what a killed run left half-written; its message in flight becomes in doubt."""
+def recover(config, audience: Audience) -> Work:
+    """Clear what a killed run left half-written; its message in flight becomes in doubt. A complete campaign
+    with nothing in doubt is settled (never read again); the others stay open."""
     campaigns.remove_unfinished_freezes(config.campaign_dir)
-    work = Work(state.load(config.state_file), campaigns.latest(config.campaign_dir))
+    work = Work(state.load(config.state_file))
+    for campaign in campaigns.unsettled(config.campaign_dir):
+        journal = campaign.journal()
+        journal.remove_temp_files()
+        journal.recover()
+        if campaign.completed and not plan.doubtful(journal.entries, audience):
+            campaign = campaigns.settle(campaign)
+        work.keep(campaign, journal)
+    work.current = campaigns.latest(config.campaign_dir)
     if work.current:
-        work.journal = work.current.journal()
-        work.journal.remove_temp_files()
-        work.journal.recover()
+        _, work.journal = work.open.get(work.current.number, (None, None))
         record_issue(config, work)
     return work
 
 
-def for_resend(work: Work, listed, unsubscribed) -> plan.Plan:
-    """--resend-in-doubt: the latest campaign's in-doubt messages, and its waiting ones if it is unfinished."""
-    if work.current is None:
-        raise NewsletterError("--resend-in-doubt: there is no campaign yet; send one with --send")
-    return plan.make(listed, unsubscribed, work.journal.entries, completed=bool(work.current.completed),
-                     resend_in_doubt=True)
+def doubt_warnings(work: Work, audience: Audience, sending: campaigns.Campaign | None = None) -> list[str]:
+    """One line per open campaign (but the one being sent) whose messages in doubt still wait for a decision."""
+    lines = []
+    for number, (campaign, journal) in sorted(work.open.items()):
+        doubtful = plan.doubtful(journal.entries, audience)
+        if doubtful and (sending is None or number != sending.number):
+            lines.append(campaign.doubt_warning(doubtful))
+    return lines
 
 
-def pick(work: Work, config, settings, output, today, listed, unsubscribed) -> plan.Plan | None:
+# --- a normal send --------------------------------------------------------------------------------------
+def pick(work: Work, config, settings, output, today, audience: Audience) -> plan.Plan | None:
     """Resume the unfinished campaign; when it has no one left (or there is none), freeze the next issue.
 
     None: nothing new to send.
     """
     if work.current and not work.current.completed:
-        planned = plan.make(listed, unsubscribed, work.journal.entries)
+        planned = plan.make(audience.listed, audience.unsubscribed, work.journal.entries)
         if planned.unfinished:
             return planned
-        finish(config, work)
+        finish(config, work, work.current, work.journal, planned)
     number = next_number(config, work.recorded)
     issue = compose(config, settings, output, work.recorded, number, today)
     if issue is None:
         return None
-    planned = plan.make(listed, unsubscribed, {})
+    planned = plan.make(audience.listed, audience.unsubscribed, {})
     if not planned.to_send:
         raise NewsletterError(f"every address of the recipients file is unsubscribed ({len(planned.suppressed)} "
                               f"in {config.suppression_file}): issue {number} was not started")
     work.current = campaigns.freeze(config.campaign_dir, number, issue.subject, issue.items, issue.html, issue.text,
                                    today.isoformat())
     work.journal, work.resumed = work.current.journal(), False
+    work.keep(work.current, work.journal)
     record_issue(config, work, new=True)
     return planned
 
@@ -118,19 +146,89 @@ def record_issue(config, work: Work, new: bool = False) -> None:
     work.recorded = updated
 
 
-def finish(config, work: Work) -> None:
-    """Mark the campaign complete and write how many received it into its issue in the state file."""
-    work.current = campaigns.complete(work.current)
-    record = state.issue(work.recorded, work.current.number) or {}
-    sent = len(work.journal.with_state(State.SENT))
+def finish(config, work: Work, campaign, journal: Journal, settled: plan.Plan) -> None:
+    """Mark the campaign complete (settled too when nothing is in doubt) and write how many received it into
+    its issue in the state file."""
+    done = campaigns.complete(campaign, settled=not settled.in_doubt)
+    work.keep(done, journal)
+    record = state.issue(work.recorded, done.number) or {}
+    sent = len(journal.with_state(State.SENT))
     work.recorded = state.with_issue(work.recorded, {**record, "recipients": sent})
     state.save(config.state_file, work.recorded)
 
 
-def deliver(config, smtp, current, journal, targets, result: Result, progress, every: int) -> None:
-    """Send to each target in order, a line of progress every `every` messages; stops early when the
+# --- --resend-in-doubt ----------------------------------------------------------------------------------
+def resend_targets(root, open_campaigns: dict, latest, which, audience: Audience) -> list[tuple]:
+    """The (campaign, journal) pairs --resend-in-doubt works on: campaign `which`, or (which is True) every open
+    one with messages in doubt, and the latest while it is unfinished (its waiting recipients go too)."""
+    if latest is None:
+        raise NewsletterError("--resend-in-doubt: there is no campaign yet; send one with --send")
+    if which is True:
+        return [(campaign, journal) for _, (campaign, journal) in sorted(open_campaigns.items())
+                if not campaign.completed or plan.doubtful(journal.entries, audience)]
+    if which in open_campaigns:
+        return [open_campaigns[which]]
+    try:
+        campaign = campaigns.by_number(root, which)
+    except campaigns.CampaignError as error:
+        raise NewsletterError(f"--resend-in-doubt {which}: {error}") from None
+    return [(campaign, campaign.journal())]  # settled: nothing in doubt, said as such
+
+
+def resend(config, work: Work, outbox: Outbox, audience: Audience, which) -> Result:
+    targets = resend_targets(config.campaign_dir, work.open, work.current, which, audience)
+    if not targets:
+        return Result(None, message="No campaign has a message in doubt or a recipient waiting: nothing to resend.")
+    parts = []
+    for campaign, journal in targets:
+        planned = plan.make(audience.listed, audience.unsubscribed, journal.entries,
+                            completed=bool(campaign.completed), resend_in_doubt=True)
+        part = send_planned(config, work, outbox, audience, campaign, journal, planned, resumed=True)
+        parts.append(part)
+        if part.stopped:
+            break  # the server is gone: the other campaigns wait for the next run
+    if len(parts) == 1:
+        return raise_if_incomplete(parts[0])
+    result = Result(None, campaign=", ".join(part.campaign for part in parts), sending=True, parts=parts,
+                    problems=audience.problems, message=" ".join(part.message for part in parts),
+                    sent_to=sum(part.sent_to for part in parts),
+                    new_in_doubt=sum(part.new_in_doubt for part in parts),
+                    stopped=next((part.stopped for part in parts if part.stopped), ""))
+    for part in parts:
+        result.failed += part.failed
+        result.bounced += part.bounced
+        result.in_doubt += part.in_doubt
+        part.problems = []  # said once, by the whole
+    return raise_if_incomplete(result)
+
+
+# --- delivery -------------------------------------------------------------------------------------------
+def send_planned(config, work: Work, outbox: Outbox, audience: Audience, campaign, journal: Journal,
+                 planned: plan.Plan, resumed: bool) -> Result:
+    """Send one campaign's planned messages, then complete or settle it when nothing is left to do."""
+    result = Result(campaign.number, campaign.subject, list(campaign.items), campaign=campaign.name, resumed=resumed,
+                    skipped=len(planned.already_sent), suppressed=len(planned.suppressed),
+                    problems=audience.problems, sending=True)
+    if not planned.recipients:
+        result.message = f"Campaign {campaign.name}: no message in doubt or waiting to be sent."
+        return result
+    deliver(config, outbox, campaign, journal, planned.recipients, result)
+    settled = plan.make(audience.listed, audience.unsubscribed, journal.entries, completed=bool(campaign.completed))
+    result.in_doubt = [(entry.address, entry.message_id) for entry in settled.in_doubt]
+    if not result.stopped:
+        if not campaign.completed and not settled.unfinished:
+            finish(config, work, campaign, journal, settled)
+        elif campaign.completed and not settled.in_doubt:
+            work.keep(campaigns.settle(campaign), journal)
+    result.message = outcome_line(result, settled, resent=len(planned.resend))
+    return result
+
+
+def deliver(config, outbox: Outbox, current, journal, targets, result: Result) -> None:
+    """Send to each target in order, a line of progress every `outbox.every` messages; stops early when the
     courier says so (result.stopped), leaving the rest pending for the next run."""
-    courier = Courier(config, smtp, current, journal, result)
+    courier = Courier(config, outbox, current, journal, result)
+    smtp = outbox.smtp
     try:
         courier.session.open()
     except (smtplib.SMTPException, OSError) as error:
@@ -141,9 +239,9 @@ def deliver(config, smtp, current, journal, targets, result: Result, progress, e
         for done, recipient in enumerate(targets, start=1):
             if not courier.send(recipient):
                 return
-            if progress and (done % every == 0 or done == len(targets)):
-                progress(f"  {current.name}: {done}/{len(targets)} done ({result.sent_to} sent, "
-                         f"{len(result.failed)} failed, {result.new_in_doubt} in doubt)")
+            if outbox.progress and (done % outbox.every == 0 or done == len(targets)):
+                outbox.progress(f"  {current.name}: {done}/{len(targets)} done ({result.sent_to} sent, "
+                                f"{len(result.failed)} failed, {result.new_in_doubt} in doubt)")
     finally:
         courier.session.close()
 
@@ -156,11 +254,12 @@ class Courier:
     whole list; one that never answers does not make the run loop).
     """
 
-    def __init__(self, config, smtp, current, journal, result: Result):
-        self.config, self.smtp, self.current, self.journal, self.result = config, smtp, current, journal, result
-        self.session = mail.Session(smtp)
+    def __init__(self, config, outbox: Outbox, current, journal, result: Result):
+        self.config, self.smtp, self.current, self.journal, self.result = config, outbox.smtp, current, journal, result
+        self.secret = outbox.secret
+        self.session = mail.Session(outbox.smtp)
         self.reconnected = False  # the connection was reopened and has delivered nothing yet
-        self.domain = mail.sender_domain(smtp.sender)
+        self.domain = mail.sender_domain(outbox.smtp.sender)
         self.html, self.text = current.html, current.text
 
     def connected(self) -> bool:
@@ -190,6 +289,10 @@ class Courier:
                 self.journal.in_doubt(entry.key, delivery.reply)
                 self.result.new_in_doubt += 1
                 return True
+            if delivery.outcome is mail.Outcome.BOUNCED:
+                self.journal.bounced(entry.key, delivery.reply)
+                self.result.bounced.append((entry.address, delivery.reply))
+                return True
             self.journal.failed(entry.key, delivery.reply)
             if delivery.outcome is mail.Outcome.DROPPED and not self.reconnected:
                 continue  # nothing was delivered: the same message again, on a new connection
@@ -207,23 +310,29 @@ class Courier:
         entry = self.journal.begin(recipient.key, recipient.address,
                                    self.current.message_id(recipient.key, self.domain), formatdate(localtime=True))
         message = mail.message(self.current.subject, self.smtp.sender, entry.address, self.html, self.text,
-                               self.config.unsubscribe_email, self.config.unsubscribe_url,
+                               self.config.unsubscribe_email, self.config.unsubscribe_target(entry.address, self.secret),
                                one_click=self.config.unsubscribe_post, message_id=entry.message_id, date=entry.date)
         return self.session.deliver(self.smtp.envelope_from, entry.address, mail.wire_bytes(message)), entry
 
 
-def outcome_line(result: Result, settled) -> str:
+def outcome_line(result: Result, settled, resent: int = 0) -> str:
     verb = "resumed" if result.resumed else "started"
     if result.stopped:
         waiting = len(settled.to_send)
         return (f"Campaign {result.campaign} stopped: {result.stopped}. {result.sent_to} sent in this run, "
                 f"{waiting} still to send: run --send again.")
+    bounced = (f"; {len(result.bounced)} bounced (refused for good, never tried again: see below)"
+               if result.bounced else "")
     if settled.unfinished:
         return (f"Campaign {result.campaign} {verb}: {result.sent_to} sent, {len(result.failed)} failed "
-                f"(see below); it stays unfinished: fix or unsubscribe those addresses, then run --send again.")
+                f"(see below){bounced}; it stays unfinished: the next --send tries the failed ones again "
+                "(or unsubscribe them).")
     if result.new_in_doubt:
         return (f"Campaign {result.campaign} {verb}: {result.sent_to} sent, {result.new_in_doubt} in doubt "
-                "(the connection was lost before the server confirmed them): see --status.")
+                f"(the connection was lost before the server confirmed them){bounced}: see --status.")
+    if resent:
+        return (f"Campaign {result.campaign} (issue {result.number}): {resent} message(s) in doubt resent with "
+                f"the same Message-ID, {result.sent_to} sent in all{bounced}.")
     recipients = "recipient" if result.sent_to == 1 else "recipients"
     return (f"Issue {result.number} ({len(result.items)} items) sent to {result.sent_to} {recipients} "
-            f"({verb} campaign {result.campaign}).")
+            f"({verb} campaign {result.campaign}){bounced}.")

@@ -9,6 +9,8 @@ from pathlib import Path
 
 from core.settings import site_settings
 
+from . import oneclick
+
 DEFAULTS = {
     "NEWSLETTER_FEED": "feeds/newsletter.xml",
     "NEWSLETTER_STATE_FILE": "newsletter/sent.json",
@@ -26,6 +28,8 @@ DEFAULTS = {
     "NEWSLETTER_SUPPRESSION_FILE": "newsletter/disiscritti.txt",
 }
 DEFAULT_RECIPIENTS = "newsletter/iscritti.txt"
+SECRET_VARIABLE = "VETRINA_NEWSLETTER_SECRET"
+SECRET_MIN_LENGTH = 32
 
 
 class NewsletterConfigurationError(ValueError):
@@ -48,6 +52,11 @@ class NewsletterSettings:
     @property
     def lock_file(self) -> Path:
         return self.campaign_dir / "invio.lock"
+
+    def unsubscribe_target(self, address: str, secret: str) -> str:
+        """The List-Unsubscribe URL of the message to `address`: for a one-click endpoint it names the
+        recipient with a token (oneclick.py), since the POST it receives carries nothing else."""
+        return oneclick.url(self.unsubscribe_url, address, secret) if self.unsubscribe_post else self.unsubscribe_url
 
     @classmethod
     def from_settings(cls, settings: dict, root: Path) -> "NewsletterSettings":
@@ -105,6 +114,21 @@ class SmtpSettings:
     @property
     def envelope_from(self) -> str:
         return parseaddr(self.sender)[1]
+
+
+def unsubscribe_secret(config: NewsletterSettings, environ=os.environ) -> str:
+    """The key of the one-click unsubscribe tokens (oneclick.py); "" when the URL is not a one-click endpoint."""
+    if not config.unsubscribe_post:
+        return ""
+    secret = environ.get(SECRET_VARIABLE, "").strip()
+    if len(secret) < SECRET_MIN_LENGTH:
+        problem = "is not set" if not secret else f"is shorter than {SECRET_MIN_LENGTH} characters"
+        raise NewsletterConfigurationError(
+            f"NEWSLETTER_UNSUBSCRIBE_POST = True: {SECRET_VARIABLE} {problem}; each message's unsubscribe link "
+            "carries a token made with it, and the unsubscribe endpoint checks it with the same value: set it to a "
+            "random string (python3 -c 'import secrets; print(secrets.token_urlsafe(32))') in the environment, "
+            "never in a committed file")
+    return secret
 
 
 def recipients_file(environ=os.environ, root: Path = Path(".")) -> Path:
