@@ -6,6 +6,7 @@ import datetime as dt
 import json
 import logging
 from decimal import Decimal
+from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
 import feedparser
@@ -306,3 +307,96 @@ def test_next_build_with_nothing_ahead(tmp_path, monkeypatch, capsys):
     assert next_build(capsys) == "nothing scheduled"
     assert next_build(capsys, format="iso") == ""
     assert json.loads(next_build(capsys, format="json"))["next"] is None
+
+
+# --- every clock reader takes the build's clock -----------------------------------------------------
+@pytest.mark.parametrize("settings", [
+    {"SITE_NOW": dt.datetime(2020, 6, 1, 23, 30, tzinfo=ROME)},  # as core resolves it at the start of a build
+    {"SITE_NOW": "2020-06-01 23:30", "TIMEZONE": "Europe/Rome"},  # read from the settings
+    {"SHOP_TODAY": "2020-06-01", "TIMEZONE": "Europe/Rome"},
+])
+def test_the_feeds_of_a_site_without_a_shop_take_the_day_of_the_build_clock(settings):
+    """Without a catalogue to ask, the newsletter's window still ends on the clock's day, not the machine's."""
+    from feeds.generator import FeedsGenerator
+
+    generator = SimpleNamespace(shop=None, settings=settings)
+    assert FeedsGenerator.today(generator) == dt.date(2020, 6, 1)
+
+
+# --- holding back: the same pairs as Pelican's, in linear time ---------------------------------------
+class Writing:
+    """What pairing reads of a post or page: its translation id, language and metadata; it counts == calls."""
+
+    compared = 0
+
+    def __init__(self, slug: str, lang: str, late: bool = False, translation: str | None = None):
+        self.slug, self.lang, self.in_default_lang = slug, lang, lang == "it"
+        self.metadata = {"translation": translation} if translation else {}
+        self.source_path = f"/negozio/content/posts/{slug}-{lang}.md"
+        self.date = dt.datetime(2027 if late else 2026, 3, 1, 9, 0, tzinfo=ROME)
+
+    def __eq__(self, other):
+        Writing.compared += 1
+        return self is other
+
+    __hash__ = object.__hash__
+
+    def get_relative_source_path(self) -> str:
+        return self.source_path.split("/content/", 1)[1]
+
+    def __repr__(self) -> str:
+        return f"{self.slug}-{self.lang}"
+
+
+def writings(rows) -> tuple[list, list]:
+    """(originals, translations) as Pelican's first pass leaves them, from (slug, lang, late, translation) rows."""
+    from pelican.utils import process_translations
+
+    return process_translations([Writing(*row) for row in rows], "slug")
+
+
+GROUPS = [
+    ("uno", "it", False, None), ("uno", "en", False, None),  # nothing held back
+    ("due", "it", True, None), ("due", "en", False, None),  # the original waits: the translation stands alone
+    ("tre", "it", False, None), ("tre", "en", True, None), ("tre", "fr", False, None),  # one translation waits
+    ("quattro", "en", False, None), ("quattro", "it", False, "true"), ("quattro", "fr", True, None),
+    ("cinque", "it", True, None),  # all of it waits
+]
+
+
+def test_holding_back_pairs_translations_as_pelican_does():
+    """What stays is paired as Pelican's process_translations pairs it: the same lists, order and translations."""
+    from pelican.utils import order_content, process_translations
+
+    originals, translations = writings(GROUPS)
+    expected_index, expected_others = process_translations(
+        [w for w in [*originals, *translations] if w.date.year == 2026], "slug")
+    expected = {"articles": [repr(w) for w in order_content(expected_index, "reversed-date")],
+                "translations": [repr(w) for w in expected_others],
+                "pairs": {repr(w): [repr(t) for t in w.translations] for w in expected_index + expected_others}}
+    originals, translations = writings(GROUPS)  # afresh: the reference above re-paired the first ones
+    generator = SimpleNamespace(articles=originals, translations=translations, hidden_articles=[],
+                                hidden_translations=[], context={"articles": originals, "generated_content": {}})
+    held = schedule.hold_back(generator, clock(BEFORE), schedule.ARTICLE_GROUPS, "slug", "reversed-date")
+    assert sorted(map(repr, held)) == ["cinque-it", "due-it", "quattro-fr", "tre-en"]
+    assert [repr(w) for w in generator.articles] == expected["articles"]
+    assert "due-en" in expected["articles"]  # as before: a live translation of a held-back original is listed
+    assert [repr(w) for w in generator.translations] == expected["translations"]
+    assert {repr(w): [repr(t) for t in w.translations]
+            for w in generator.articles + generator.translations} == expected["pairs"]
+    assert generator.context["articles"] is generator.articles
+    assert set(generator.context["generated_content"]) == {w.get_relative_source_path() for w in held}
+
+
+def test_holding_back_compares_each_item_a_bounded_number_of_times():
+    """10,000 posts with a translation each: no list-membership test of every item against every other."""
+    originals = [Writing(f"post-{n}", "it", late=n % 10 == 0) for n in range(5000)]
+    translations = [Writing(f"post-{n}", "en") for n in range(5000)]
+    for original, translation in zip(originals, translations):  # as Pelican's first pass pairs them
+        original.translations, translation.translations = [translation], [original]
+    generator = SimpleNamespace(articles=originals, translations=translations, hidden_articles=[],
+                                hidden_translations=[], context={"generated_content": {}})
+    Writing.compared = 0
+    held = schedule.hold_back(generator, clock(BEFORE), schedule.ARTICLE_GROUPS, "slug", "reversed-date")
+    assert len(held) == 500 and len(generator.articles) == 5000 and len(generator.translations) == 4500
+    assert Writing.compared < 10_000  # Pelican's pairing makes about 10,000 × 9,500 / 2 of them

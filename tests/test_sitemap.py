@@ -177,11 +177,50 @@ def test_a_shallow_clone_or_no_repository_falls_back_to_the_date(repository, tmp
     assert sitemap.item_lastmod(item, None) == date
 
 
-def test_commit_log_parsing_takes_the_newest_commit_of_each_path():
-    log = "\x001783000000\n\ncontent/posts/a.md\n\x001770000000\n\ncontent/posts/a.md\ncontent/posts/è.md\n"
+def test_commit_log_parsing_takes_the_newest_commit_of_each_path_in_any_order():
+    """-z output: "/time" headers, a newline before each commit's names, every field ended by NUL."""
+    log = ("/1770000000\0\ncontent/posts/a.md\0"  # an older commit listed first (a rebase reorders times)
+           "/1790000000\0"  # a merge: no names
+           "/1783000000\0\ncontent/posts/a.md\0content/posts/è.md\0content/posts/1770000000\0"
+           "/1760000000\0\ncontent/posts/è.md\0content/posts/b\\\"c\nd.md\0")
     times = sitemap.commit_times(log, "/shop", dt.timezone.utc)
-    assert times == {"/shop/content/posts/a.md": dt.datetime.fromtimestamp(1783000000, dt.timezone.utc),
-                     "/shop/content/posts/è.md": dt.datetime.fromtimestamp(1770000000, dt.timezone.utc)}
+    at = {stamp: dt.datetime.fromtimestamp(stamp, dt.timezone.utc) for stamp in (1783000000, 1760000000)}
+    assert times == {"/shop/content/posts/a.md": at[1783000000], "/shop/content/posts/è.md": at[1783000000],
+                     "/shop/content/posts/1770000000": at[1783000000],
+                     "/shop/content/posts/b\\\"c\nd.md": at[1760000000]}
+
+
+NAMES = ['virgolette "basse".md', "barra\\rovescia.md", "tab\tulatore.md", "a capo\n.md", "caffè.md",
+         "latino caff\udce8.md"]  # the last one's name is Latin-1 bytes, as Python spells such a file
+
+
+def test_file_names_git_would_quote_get_their_own_last_commit(tmp_path, monkeypatch):
+    """Quotes, backslashes, control characters, accents, non-UTF-8 bytes: git quotes them, but not with -z."""
+    monkeypatch.setenv("GIT_CEILING_DIRECTORIES", str(tmp_path))
+    repo = tmp_path / "shop"
+    repo.mkdir()
+    git(repo, "init", "-q")
+    commit(repo, {f"content/posts/{name}": "Primo.\n" for name in NAMES}, "2026-03-10T12:00:00+01:00")
+    commit(repo, {f"content/posts/{name}": "Secondo.\n" for name in NAMES[::2]}, "2026-07-15T09:30:00+02:00")
+    times = sitemap.git_commit_times(repo / "content", ROME)
+    assert relative_times(times, repo) == {
+        f"content/posts/{name}": "2026-07-15T09:30:00+02:00" if name in NAMES[::2] else "2026-03-10T12:00:00+01:00"
+        for name in NAMES}
+    item = SimpleNamespace(date=dt.datetime(2026, 3, 1, 10, 0, tzinfo=ROME), modified=None,
+                           source_path=str(repo / "content" / "posts" / NAMES[0]))
+    assert sitemap.item_lastmod(item, times).isoformat() == "2026-07-15T09:30:00+02:00"
+
+
+def test_a_commit_dated_before_its_parent_does_not_hide_the_newer_one(tmp_path, monkeypatch):
+    """Committer times need not follow git's order: a file takes the latest of its commits' times."""
+    monkeypatch.setenv("GIT_CEILING_DIRECTORIES", str(tmp_path))
+    repo = tmp_path / "shop"
+    repo.mkdir()
+    git(repo, "init", "-q")
+    commit(repo, {"content/posts/a.md": "Primo.\n"}, "2026-07-15T09:30:00+02:00")
+    commit(repo, {"content/posts/a.md": "Secondo.\n"}, "2026-03-10T12:00:00+01:00")  # a clock set back
+    assert relative_times(sitemap.git_commit_times(repo / "content", ROME), repo) == {
+        "content/posts/a.md": "2026-07-15T09:30:00+02:00"}
 
 
 @pytest.mark.parametrize("modified, committed, expected", [

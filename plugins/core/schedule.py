@@ -14,9 +14,11 @@ import datetime as dt
 import json
 import os.path
 from dataclasses import dataclass
+from itertools import groupby
+from operator import attrgetter
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pelican.utils import order_content, process_translations
+from pelican.utils import get_original_items, order_content
 
 CONTEXT_KEY = "scheduled_items"
 NOW_SETTING = "SITE_NOW"
@@ -117,17 +119,17 @@ def hold_back(generator, now: dt.datetime, groups, translation_id, order_by) -> 
 
     Translations are paired again among the items that stay, so no page links to a held-back one; the
     held-back sources stay known to Pelican (no static copy) but resolve to nothing, so a {filename}
-    link to one is reported instead of pointing to a page that does not exist yet.
+    link to one is reported instead of pointing to a page that does not exist yet (a draft's link is
+    previewed without its address: core.integrity).
     """
     held = []
     for originals, translations in groups:
         items = [*getattr(generator, originals), *getattr(generator, translations)]
-        late = [item for item in items if is_scheduled(getattr(item, "date", None), now)]
+        late = {item for item in items if is_scheduled(getattr(item, "date", None), now)}
         if not late:
             continue
-        held += late
-        late_ids = {id(item) for item in late}
-        index, others = process_translations([i for i in items if id(i) not in late_ids], translation_id)
+        held += [item for item in items if item in late]
+        index, others = pair_translations([item for item in items if item not in late], translation_id)
         setattr(generator, originals, order_content(index, order_by))
         setattr(generator, translations, others)
         if originals in generator.context:
@@ -135,6 +137,30 @@ def hold_back(generator, now: dt.datetime, groups, translation_id, order_by) -> 
     for item in held:
         generator.context["generated_content"][item.get_relative_source_path()] = None
     return held
+
+
+def pair_translations(items: list, translation_id) -> tuple[list, list]:
+    """(originals, translations) of items, as Pelican's process_translations pairs them, in linear time.
+
+    Pelican's own function tests membership in a list, which grows as the square of the items (10,000
+    posts). Here membership is a set's: the same groups, the same originals (a translation whose original
+    is held back stands as an original), the same order and the same `translations` of each item.
+    """
+    if not translation_id:
+        return items, []
+    names = (translation_id,) if isinstance(translation_id, str) else tuple(translation_id)
+    key = attrgetter(*names)
+    items = sorted(items, key=key)
+    index = []
+    for values, group in groupby(items, key):
+        group = list(group)
+        values = (values,) if len(names) == 1 else values
+        index += get_original_items(group, "with " + ", ".join(f'{name} "{value}"'
+                                                               for name, value in zip(names, values)))
+        for item in group:
+            item.translations = [other for other in group if other is not item]
+    originals = set(index)
+    return index, [item for item in items if item not in originals]
 
 
 @dataclass(frozen=True, order=True)

@@ -12,6 +12,7 @@ from feedgen.feed import FeedGenerator
 from markupsafe import Markup
 from pelican.generators import Generator
 
+from core import schedule
 from core.urls import join
 from shop.catalog import CONTEXT_KEY, with_cards
 
@@ -167,7 +168,8 @@ class FeedsGenerator(Generator):
         return Markup(self.env.from_string("{{ _(message) }}").render(message=message)).unescape()
 
     def today(self) -> dt.date:
-        return self.shop.today if self.shop is not None else dt.date.today()
+        """The build's day: the shop's, else the day of the build's one clock (SITE_NOW...), never the machine's."""
+        return self.shop.today if self.shop is not None else schedule.clock(self.settings).date()
 
     def event_day(self, day: dt.date) -> dt.datetime:
         zone = next((a.date.tzinfo for a in self.context.get("articles", [])), None) or dt.timezone.utc

@@ -89,22 +89,34 @@ def robots_txt(site_url: str, disallow: tuple[str, ...], extra: str = "") -> str
 
 
 # --- lastmod -------------------------------------------------------------------------------------
-COMMIT_MARK = "\x00"  # starts each commit's line in the log, before its committer time
+# Each commit's header in the log: "/" and its committer time. Git never writes a path with a leading
+# slash, so a header cannot be taken for a file name, whatever characters the names hold.
+COMMIT_MARK = "/"
+LOG_FORMAT = f"--format={COMMIT_MARK}%ct"
 
 
 def commit_times(log: str, top: str, zone: dt.tzinfo) -> dict[str, dt.datetime]:
-    """{real path: time of the newest commit that touched it} from `git log --name-only --format=%x00%ct`.
+    """{real path: time of the newest commit that touched it} from `git log -z --name-only` (LOG_FORMAT).
 
-    The log lists the newest commit first, so a path's first appearance is its last change.
+    With -z the names come verbatim, each ended by NUL (no quoting of `"`, `\\` or control characters):
+    a commit is its header, then, if it changed files, a newline and its names. A path takes the latest
+    of its commits' times, in whatever order git lists them (committer times need not follow it).
     """
     top = os.path.realpath(top)
     times: dict[str, dt.datetime] = {}
-    when = None
-    for line in log.splitlines():
-        if line.startswith(COMMIT_MARK):
-            when = dt.datetime.fromtimestamp(int(line[len(COMMIT_MARK):].strip()), zone)
-        elif line.strip() and when is not None:
-            times.setdefault(os.path.normpath(os.path.join(top, line)), when)
+    when, first = None, False
+    for field in log.split("\0"):
+        if field.startswith(COMMIT_MARK):
+            when, first = dt.datetime.fromtimestamp(int(field[len(COMMIT_MARK):]), zone), True
+            continue
+        if first and field.startswith("\n"):
+            field = field[1:]  # the line between a commit's header and its names
+        first = False
+        if not field or when is None:
+            continue
+        path = os.path.normpath(os.path.join(top, field))
+        if path not in times or when > times[path]:
+            times[path] = when
     return times
 
 
@@ -115,14 +127,15 @@ def git_commit_times(folder, zone: dt.tzinfo) -> dict[str, dt.datetime] | None:
     the last one, so it gives None too, and pages fall back to their date.
     """
     def git(*args) -> str:
-        return subprocess.run(["git", "-C", str(folder), *args], capture_output=True, text=True, check=True,
-                              encoding="utf-8").stdout
+        # surrogateescape: a name that is not UTF-8 comes back as Python spells that file's path.
+        return subprocess.run(["git", "-C", str(folder), *args], capture_output=True, check=True,
+                              encoding="utf-8", errors="surrogateescape").stdout
 
     try:
         top = git("rev-parse", "--show-toplevel").strip()
         if git("rev-parse", "--is-shallow-repository").strip() != "false":
             return None
-        log = git("-c", "core.quotePath=false", "log", "--name-only", "--format=%x00%ct", "--", ".")
+        log = git("log", "-z", "--name-only", "--no-show-signature", LOG_FORMAT, "--", ".")
     except (OSError, subprocess.CalledProcessError):
         return None
     return commit_times(log, top, zone)
