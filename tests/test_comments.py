@@ -29,29 +29,75 @@ def test_comment_html_is_sanitised_again_on_our_side():
     assert comment.website == "" and comment.created.startswith("2026-11-22T")
 
 
-@pytest.mark.parametrize("name, wrapped", [("comments.json", True), ("comments-cache.json", False)])
-def test_comments_are_rendered_from_the_record_when_isso_is_down(build_site, tmp_path, name, wrapped):
-    """The record, or the flat cache an earlier version left (read once, then kept as the record)."""
+def closed_url() -> str:
+    return f"http://127.0.0.1:{closed_port()}"
+
+
+THREADS = {"/blog/una-prova/": [
+    {"id": 7, "author": "Cliente di Modena", "website": "", "created": "2026-11-20T10:00:00+00:00",
+     "html": "<p>Utile, grazie.</p>", "replies": [
+         {"id": 8, "author": "Corde & Legni", "website": "", "created": "2026-11-20T11:00:00+00:00",
+          "html": "<p>Grazie a te!</p>", "replies": []}]}]}
+
+
+def record_path(cache, build_url: str):
+    """Where a build reading the Isso at build_url keeps its record."""
+    from comments.settings import DEFAULTS, CommentsSettings
+
+    return CommentsSettings.from_settings({**DEFAULTS, "CACHE_PATH": str(cache),
+                                           "COMMENTS_ISSO_BUILD_URL": build_url}).record_path
+
+
+def test_comments_are_rendered_from_the_record_when_isso_is_down(build_site, tmp_path):
     cache = tmp_path / "cache"
-    cache.mkdir()
-    threads = {"/blog/una-prova/": [
-        {"id": 7, "author": "Cliente di Modena", "website": "", "created": "2026-11-20T10:00:00+00:00",
-         "html": "<p>Utile, grazie.</p>", "replies": [
-             {"id": 8, "author": "Corde & Legni", "website": "", "created": "2026-11-20T11:00:00+00:00",
-              "html": "<p>Grazie a te!</p>", "replies": []}]}]}
-    document = {"format": "vetrina-comments", "version": 1, "threads": threads} if wrapped else threads
-    (cache / name).write_text(json.dumps(document), encoding="utf-8")
-    url = f"http://127.0.0.1:{closed_port()}"
+    url = closed_url()
+    path = record_path(cache, url)
+    path.parent.mkdir()
+    path.write_text(json.dumps({"format": "vetrina-comments", "version": 1, "threads": THREADS}), encoding="utf-8")
     output = build_site({"posts/a.md": post()}, allowed=("Isso is unreachable",), CACHE_PATH=str(cache),
                         COMMENTS_ISSO_URL=url, COMMENTS_ISSO_BUILD_URL=url)
     thread = parse(output / "blog" / "una-prova" / "index.html").select_one("#isso-thread")
     assert thread["data-isso-id"] == "/blog/una-prova/" and thread["data-title"] == "Una prova"
     comments = thread.select(".comment")
-    assert [c["id"] for c in comments] == ["isso-7", "isso-8"]
-    assert comments[1].find_parent("li", class_="comment")["id"] == "isso-7"  # the reply is nested
+    # Not Isso's own isso-N: the widget's comments carry those ids once it has rendered.
+    assert [c["id"] for c in comments] == ["comment-7", "comment-8"] and not thread.select("[id^=isso-]")
+    assert comments[1].find_parent("li", class_="comment")["id"] == "comment-7"  # the reply is nested
     assert thread.select_one(".comment-text").get_text(strip=True) == "Utile, grazie."
-    saved = json.loads((cache / "comments.json").read_text(encoding="utf-8"))
+    saved = json.loads(path.read_text(encoding="utf-8"))
     assert [c["id"] for c in saved["threads"]["/blog/una-prova/"]] == [7]
+
+
+@pytest.mark.parametrize("name, document", [("comments.json", {"format": "vetrina-comments", "version": 1,
+                                                                "threads": THREADS}),
+                                             ("comments-cache.json", THREADS)])
+def test_a_record_of_an_earlier_version_shared_by_every_isso_is_not_used(build_site, tmp_path, name, document):
+    """It may hold the comments of another Isso (development and production shared it): nothing is taken from it."""
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    (cache / name).write_text(json.dumps(document), encoding="utf-8")
+    url = closed_url()
+    output = build_site({"posts/a.md": post()}, allowed=("Isso is unreachable",), CACHE_PATH=str(cache),
+                        COMMENTS_ISSO_URL=url, COMMENTS_ISSO_BUILD_URL=url)
+    assert parse(output / "blog" / "una-prova" / "index.html").select(".comment") == []
+    assert json.loads((cache / name).read_text(encoding="utf-8")) == document  # left alone
+    assert not record_path(cache, url).exists()
+
+
+def test_built_comment_anchors_are_unique_when_a_kept_record_holds_a_reused_number(build_site, tmp_path):
+    """A mass loss keeps the published comments beside a new database's, which numbers from 1 again."""
+    from comments import store
+    from comments.isso import Comment
+    from comments.settings import DEFAULTS, CommentsSettings
+
+    config = CommentsSettings.from_settings({**DEFAULTS, "CACHE_PATH": str(tmp_path / "cache"),
+                                             "COMMENTS_ISSO_BUILD_URL": closed_url()})
+    old, new = (Comment(1, name, "", created, f"<p>{name}</p>") for name, created in
+                (("Prima", "2026-11-20T10:00:00+00:00"), ("Nuova", "2027-01-05T10:00:00+00:00")))
+    store.save(config.record_path, {"/blog/una-prova/": [old, new]}, config.instance)
+    output = build_site({"posts/a.md": post()}, allowed=("Isso is unreachable",), CACHE_PATH=str(tmp_path / "cache"),
+                        COMMENTS_ISSO_URL=config.isso_build_url, COMMENTS_ISSO_BUILD_URL=config.isso_build_url)
+    comments = parse(output / "blog" / "una-prova" / "index.html").select("#isso-thread .comment")
+    assert [c.get("id") for c in comments] == ["comment-1", None]
 
 
 def test_comments_can_be_turned_off_per_item_and_are_off_for_drafts(build_site):
@@ -84,6 +130,9 @@ def test_no_provider_means_no_section_and_no_script(build_site):
     ({"COMMENTS_ISSO_URL": "commenti.example"}, "COMMENTS_ISSO_URL"),
     ({"COMMENTS_MAX_LOSS": 1.5}, "COMMENTS_MAX_LOSS 1.5: use a share between 0 and 1"),
     ({"COMMENTS_MAX_LOSS": "0.5"}, "COMMENTS_MAX_LOSS"),
+    ({"COMMENTS_MIN_LOSS": -1}, "COMMENTS_MIN_LOSS -1: use a whole number of comments"),
+    ({"COMMENTS_MIN_LOSS": 2.5}, "COMMENTS_MIN_LOSS"),
+    ({"COMMENTS_MIN_LOSS": True}, "COMMENTS_MIN_LOSS"),
     ({"COMMENTS_RECORD_PATH": ""}, "COMMENTS_RECORD_PATH"),
     ({"COMMENTS_RECORD_PUBLISH": "../fuori.json"}, "COMMENTS_RECORD_PUBLISH"),
     ({"COMMENTS_RECORD_URL": "www.example.it/comments.json"}, "COMMENTS_RECORD_URL"),
@@ -108,9 +157,17 @@ def test_record_settings_resolve_paths_and_the_published_copy(tmp_path, monkeypa
 
     monkeypatch.delenv("VETRINA_COMMENTS_RECORD_URL", raising=False)
     monkeypatch.delenv("VETRINA_COMMENTS_ACCEPT_LOSS", raising=False)
-    assert config().record_path == tmp_path / "comments.json" and config().record_url == ""
+    monkeypatch.delenv("VETRINA_ISSO_BUILD_URL", raising=False)
+    # One record per Isso: the build URL's short hash in the name (and in the record), never the address itself.
+    dev, prod = config(), config(COMMENTS_ISSO_BUILD_URL="https://www.example.it/isso/")
+    assert dev.record_path.parent == prod.record_path.parent == tmp_path and dev.record_path != prod.record_path
+    assert dev.record_path.name == f"comments-{dev.instance}.json" and len(dev.instance) == 12
+    assert prod.instance == config(COMMENTS_ISSO_BUILD_URL="https://www.example.it/isso").instance
+    assert config(COMMENTS_ISSO_BUILD_URL="").record_path == tmp_path / "comments.json"  # no Isso read, no record
+    assert dev.earlier_records == (tmp_path / "comments.json", tmp_path / "comments-cache.json")
+    assert dev.record_url == "" and dev.min_loss == 10
     absolute = "/srv/negozio/commenti.json"
-    assert config(COMMENTS_RECORD_PATH=absolute).record_path.as_posix() == absolute
+    assert config(COMMENTS_RECORD_PATH=absolute).record_path.as_posix() == f"/srv/negozio/commenti-{dev.instance}.json"
     assert config(SITEURL="https://www.example.it/").record_url == "https://www.example.it/comments.json"
     assert config(SITEURL="https://www.example.it", COMMENTS_RECORD_PUBLISH="").record_url == ""
     assert config(SITEURL="https://www.example.it", COMMENTS_RECORD_URL="").record_url == ""

@@ -113,16 +113,54 @@ def test_visitor_comments_moderator_approves_and_the_comment_is_in_the_static_ht
     print(f"comment e2e took {time.monotonic() - started:.1f} s")
 
 
+def write_record(tmp_path, build_url: str) -> None:
+    """The record of one published comment (id 5) on the guide, as a build reading build_url keeps it."""
+    from comments.settings import DEFAULTS, CommentsSettings
+
+    record = CommentsSettings.from_settings({**DEFAULTS, "CACHE_PATH": str(tmp_path / "cache"),
+                                             "COMMENTS_ISSO_BUILD_URL": build_url}).record_path
+    record.parent.mkdir(parents=True, exist_ok=True)
+    record.write_text(json.dumps({"format": "vetrina-comments", "version": 1, "threads": {"/blog/guida/": [
+        {"id": 5, "author": "Lettrice di Bari", "website": "", "created": "2026-11-20T10:00:00+00:00",
+         "html": "<p>Guida chiarissima, grazie.</p>", "replies": []}]}}), encoding="utf-8")
+
+
+def test_published_comments_stay_when_isso_renders_none_of_them(tmp_path, site, isso, browser):
+    """A record kept on an apparent mass loss: Isso answers with an empty thread, the built comments stay."""
+    output, origin = site
+    isso_url, _, _ = isso
+    content = tmp_path / "content"
+    write_content(content, CONTENT)
+    write_record(tmp_path, isso_url)
+    run_build(content, output, allowed=("apparent mass loss",), CACHE_PATH=str(tmp_path / "cache"),
+              COMMENTS_ISSO_URL=isso_url, COMMENTS_ISSO_BUILD_URL=isso_url, COMMENTS_MIN_LOSS=1)
+    assert parse(output / "blog" / "guida" / "index.html").select_one("#comment-5 .comment-text")
+
+    page = browser.new_page()
+    # Isso's permalink (as in its e-mails): before Isso has rendered, it leads to the built comment, which brings
+    # the section into view and so loads Isso.
+    with page.expect_request("**/js/embed.min.js"):
+        page.goto(f"{origin}/blog/guida/#isso-5")
+    page.wait_for_function("() => { const box = document.getElementById('comment-5').getBoundingClientRect();"
+                           " return box.top >= 0 && box.bottom <= innerHeight; }", timeout=15000)  # scrolls smoothly
+    page.wait_for_function("document.querySelector('#isso-thread .isso-thread-heading')"
+                           " && document.querySelector('#isso-thread .isso-thread-heading').textContent.trim()",
+                           timeout=15000)
+    assert page.locator("#isso-root .isso-comment").count() == 0  # Isso has none of them
+    comments = page.locator("#isso-thread .static-comments .comment-text")
+    assert comments.count() == 1 and comments.first.is_visible()
+    assert comments.first.inner_text() == "Guida chiarissima, grazie."
+    assert page.locator(".isso-thread-heading").is_hidden()  # no "No comments yet" under a published comment
+    assert page.locator("[data-comments-offline]").is_visible()
+    assert page.locator("textarea.isso-textarea").is_visible()  # visitors can still write
+
+
 def test_published_comments_stay_when_the_isso_script_is_missing(tmp_path, site, browser):
     output, origin = site
     content = tmp_path / "content"
     write_content(content, CONTENT)
-    record = tmp_path / "cache" / "comments.json"
-    record.parent.mkdir()
-    record.write_text(json.dumps({"format": "vetrina-comments", "version": 1, "threads": {"/blog/guida/": [
-        {"id": 5, "author": "Lettrice di Bari", "website": "", "created": "2026-11-20T10:00:00+00:00",
-         "html": "<p>Guida chiarissima, grazie.</p>", "replies": []}]}}), encoding="utf-8")
     down = f"http://127.0.0.1:{free_port()}"
+    write_record(tmp_path, down)
     # Visitors reach Isso under the site's own /isso/, which this server answers with 404.
     run_build(content, output, allowed=("Isso is unreachable",), CACHE_PATH=str(tmp_path / "cache"),
               COMMENTS_ISSO_URL=f"{origin}/isso", COMMENTS_ISSO_BUILD_URL=down)

@@ -1,13 +1,15 @@
 """The record of published comments as JSON: one format for the local file and the copy the site publishes.
 
 Pure code: text in, {uri: [Comment]} out (and back). A record is not trusted more than Isso is: its shape is
-checked field by field and every comment's HTML is cleaned again.
+checked field by field and every comment's HTML is cleaned again. It says which Isso it came from ("instance",
+a short hash of the build URL: the published copy names no server address).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+from typing import NamedTuple
 
 from .isso import Comment, sanitise
 
@@ -19,9 +21,14 @@ class RecordError(ValueError):
     """The text is not a record of comments: invalid JSON or the wrong shape (the message says where)."""
 
 
-def dumps(threads: dict) -> str:
+class Record(NamedTuple):
+    threads: dict  # {uri: [Comment]}
+    instance: str  # the Isso it came from ("": not said, as in records of earlier versions)
+
+
+def dumps(threads: dict, instance: str = "") -> str:
     """The record as JSON text, pages sorted, so that two builds with the same comments write the same bytes."""
-    document = {"format": FORMAT, "version": VERSION,
+    document = {"format": FORMAT, "version": VERSION, **({"instance": instance} if instance else {}),
                 "threads": {uri: [as_dict(c) for c in comments] for uri, comments in sorted(threads.items())}}
     return json.dumps(document, ensure_ascii=False, indent=1) + "\n"
 
@@ -33,6 +40,11 @@ def as_dict(comment: Comment) -> dict:
 
 def loads(text: str) -> dict:
     """{uri: [Comment]} from a record's text; RecordError names the line (bad JSON) or the field (bad shape)."""
+    return parse(text).threads
+
+
+def parse(text: str) -> Record:
+    """The record's threads and the Isso it came from; RecordError as loads()."""
     try:
         document = json.loads(text)
     except json.JSONDecodeError as error:
@@ -46,9 +58,12 @@ def loads(text: str) -> dict:
         threads = document.get("threads")
         if not isinstance(threads, dict):
             raise RecordError("'threads' must be an object of page paths")
+        instance = document.get("instance", "")
+        if not isinstance(instance, str):
+            raise RecordError("'instance' must be a string (the Isso the record came from)")
     else:
-        threads = document  # the flat {uri: [comment]} cache written by earlier versions
-    return {uri: thread_from_list(uri, comments) for uri, comments in threads.items()}
+        threads, instance = document, ""  # the flat {uri: [comment]} cache written by earlier versions
+    return Record({uri: thread_from_list(uri, comments) for uri, comments in threads.items()}, instance)
 
 
 def thread_from_list(uri: str, comments) -> list[Comment]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -18,8 +19,10 @@ DEFAULTS = {
     "COMMENTS_RECORD_PATH": "comments.json",
     "COMMENTS_RECORD_PUBLISH": "comments.json",
     "COMMENTS_RECORD_URL": None,
-    # More than this share of the published comments missing from Isso at once is an apparent mass loss.
+    # An apparent mass loss: more than this share of the published comments missing from Isso at once, and at
+    # least COMMENTS_MIN_LOSS of them (an answer with every thread empty: a record of at least that many).
     "COMMENTS_MAX_LOSS": 0.5,
+    "COMMENTS_MIN_LOSS": 10,
     "COMMENTS_ACCEPT_LOSS": False,  # True (or $VETRINA_COMMENTS_ACCEPT_LOSS=1): apply a mass loss deliberately
     "COMMENTS_GISCUS": {},
     "COMMENTS_DISQUS_SHORTNAME": "",
@@ -52,11 +55,20 @@ class CommentsSettings:
     record_url: str = ""
     max_loss: float = 0.5
     accept_loss: bool = False
+    min_loss: int = 10
+    instance: str = ""  # which Isso the record belongs to: a short hash of the build URL (record_path has it too)
 
     @property
     def third_party(self) -> tuple[str, str] | None:
         """(name, origin) of a third-party provider that needs the visitor's consent, else None."""
         return THIRD_PARTY.get(self.provider)
+
+    @property
+    def earlier_records(self) -> tuple[Path, ...]:
+        """Where earlier versions kept one record for every Isso: comments.json, and the older comments-cache.json."""
+        path = self.record_path
+        shared = path.with_name(path.name.replace(f"-{self.instance}", "", 1)) if self.instance else path
+        return shared, shared.with_name("comments-cache.json")
 
     @classmethod
     def from_settings(cls, settings: dict) -> "CommentsSettings":
@@ -83,18 +95,31 @@ class CommentsSettings:
             raise CommentsConfigurationError("COMMENTS_CACHE_FILE is now COMMENTS_RECORD_PATH (a relative path is "
                                              "under CACHE_PATH): rename the setting")
         publish = record_publish(get("COMMENTS_RECORD_PUBLISH"))
+        instance = instance_of(build_url)
         return cls(provider, bool(get("COMMENTS_ON_PRODUCTS")), isso_url, build_url,
-                   float(get("COMMENTS_ISSO_TIMEOUT")), record_path(settings, get("COMMENTS_RECORD_PATH")), giscus,
+                   float(get("COMMENTS_ISSO_TIMEOUT")),
+                   record_path(settings, get("COMMENTS_RECORD_PATH"), instance), giscus,
                    shortname, get("COMMENTS_PRIVACY_PAGE"), publish,
                    record_url(settings, get("COMMENTS_RECORD_URL"), publish), max_loss(get("COMMENTS_MAX_LOSS")),
-                   accept_loss(get("COMMENTS_ACCEPT_LOSS")))
+                   accept_loss(get("COMMENTS_ACCEPT_LOSS")), min_loss(get("COMMENTS_MIN_LOSS")), instance)
 
 
-def record_path(settings: dict, value) -> Path:
+def instance_of(build_url: str) -> str:
+    """A short name for the Isso a build reads (its build URL hashed: the published record names no address)."""
+    return hashlib.sha256(build_url.encode("utf-8")).hexdigest()[:12] if build_url else ""
+
+
+def record_path(settings: dict, value, instance: str = "") -> Path:
+    """The record of one Isso: comments.json becomes comments-<instance>.json (a relative path is under CACHE_PATH).
+
+    One file per Isso, so that a development build against a local Isso never compares with, overwrites or leaks
+    into the production record (and the other way round).
+    """
     if not isinstance(value, (str, os.PathLike)) or not str(value).strip():
         raise CommentsConfigurationError("COMMENTS_RECORD_PATH must be a file path (relative: under CACHE_PATH)")
     path = Path(value)
-    return path if path.is_absolute() else Path(settings.get("CACHE_PATH") or "cache") / path
+    path = path if path.is_absolute() else Path(settings.get("CACHE_PATH") or "cache") / path
+    return path.with_name(f"{path.stem}-{instance}{path.suffix}") if instance else path
 
 
 def record_publish(value) -> str:
@@ -125,6 +150,13 @@ def max_loss(value) -> float:
         raise CommentsConfigurationError(f"COMMENTS_MAX_LOSS {value!r}: use a share between 0 and 1, such as 0.5 "
                                          "(more than half of the published comments missing at once is a mass loss)")
     return float(value)
+
+
+def min_loss(value) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise CommentsConfigurationError(f"COMMENTS_MIN_LOSS {value!r}: use a whole number of comments, such as 10 "
+                                         "(fewer comments missing at once are applied as moderation)")
+    return value
 
 
 def accept_loss(value) -> bool:

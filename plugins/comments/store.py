@@ -12,6 +12,7 @@ import json
 import os
 import tempfile
 import urllib.error
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -35,18 +36,22 @@ def utc_stamp(now: dt.datetime | None = None) -> str:
     return (now or dt.datetime.now(dt.timezone.utc)).strftime("%Y%m%dT%H%M%SZ")
 
 
-def read(path: Path) -> dict | None:
-    """The record at path, None when there is none; RecordUnusable when it is not a record."""
+def read(path: Path, instance: str = "") -> dict | None:
+    """The record at path, None when there is none; RecordUnusable when it is not a record of this Isso."""
     try:
         data = path.read_bytes()
     except FileNotFoundError:
         return None
     try:
-        return record.loads(data.decode("utf-8"))
+        found = record.parse(data.decode("utf-8"))
     except UnicodeDecodeError as error:
         raise RecordUnusable(f"not UTF-8 text (byte {error.start})") from None
     except record.RecordError as error:
         raise RecordUnusable(str(error)) from None
+    if instance and found.instance and found.instance != instance:
+        raise RecordUnusable(f"it is the record of another Isso (instance {found.instance!r}, this build reads "
+                             f"{instance!r}): copied under this name by hand?")
+    return found.threads
 
 
 def move_aside(path: Path, now: dt.datetime | None = None) -> Path:
@@ -90,9 +95,9 @@ def sync_folder(folder: Path) -> None:
         os.close(descriptor)
 
 
-def save(path: Path, threads: dict) -> None:
+def save(path: Path, threads: dict, instance: str = "") -> None:
     remove_leftovers(path)
-    write_atomic(path, record.dumps(threads))
+    write_atomic(path, record.dumps(threads, instance))
 
 
 def remove_leftovers(path: Path) -> None:
@@ -115,10 +120,13 @@ def log_deletions(path: Path, removed, reason: str, now: dt.datetime | None = No
     lines = "".join(json.dumps({"time": when, "uri": item.uri, "id": item.id, "reason": reason}) + "\n"
                     for item in removed)
     log.parent.mkdir(parents=True, exist_ok=True)
+    created = not log.exists()
     with log.open("a", encoding="utf-8") as stream:
         stream.write(lines)
         stream.flush()
         os.fsync(stream.fileno())
+    if created:
+        sync_folder(log.parent)  # a new file's name is durable only once its folder is synced too
     return log
 
 
@@ -136,8 +144,20 @@ def locked(path: Path):
                 fcntl.flock(lock, fcntl.LOCK_UN)
 
 
-def download(url: str, timeout: float) -> dict | None:
-    """The record the site published last (None: the site has none yet); PublishedUnavailable otherwise."""
+# Names that never resolve to a published site (RFC 2606, RFC 6761): the demo shop's, a test's.
+RESERVED_TLDS = frozenset({"example", "invalid", "test", "localhost"})
+
+
+def never_published(url: str) -> bool:
+    """Whether url names a host that cannot have published anything (a reserved top-level domain)."""
+    host = (urllib.parse.urlsplit(url).hostname or "").rstrip(".")
+    return host.rsplit(".", 1)[-1].lower() in RESERVED_TLDS
+
+
+def download(url: str, timeout: float) -> record.Record | None:
+    """The record the site published last (None: the site answers that it has none); PublishedUnavailable otherwise."""
+    if never_published(url):
+        return None  # www.shop.example has never been online: like a site that answers 404
     request = urllib.request.Request(url, headers={"Accept": "application/json"})
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:
@@ -149,6 +169,6 @@ def download(url: str, timeout: float) -> dict | None:
     except (urllib.error.URLError, OSError, ValueError) as error:
         raise PublishedUnavailable(str(getattr(error, "reason", error))) from None
     try:
-        return record.loads(data.decode("utf-8"))
+        return record.parse(data.decode("utf-8"))
     except (UnicodeDecodeError, record.RecordError) as error:
         raise PublishedUnavailable(f"not a comment record: {error}") from None

@@ -1,6 +1,8 @@
 // Comments load only when needed. Isso (first-party) loads when the comment section comes into view; the
 // comments rendered at build time stay until Isso's own thread has been rendered, and stay for good if its
-// script fails or Isso does not answer (a short note then says live comments are unavailable). A third-party
+// script fails, Isso does not answer, or Isso renders no comment at all while the page has some (a record kept
+// on an apparent mass loss): a short note then says live comments are unavailable. The built comments are
+// comment-N; a link to Isso's #isso-N scrolls to comment-N until Isso's own isso-N exists. A third-party
 // provider (giscus, Disqus) loads nothing until the visitor presses "Show the comments"; the choice may be
 // remembered in localStorage, never a cookie.
 (function () {
@@ -26,6 +28,15 @@
     return heading !== null && heading.textContent.trim() !== "";
   }
 
+  // A permalink from Isso (its e-mails, a shared link) names isso-N: before Isso has rendered, that is the built
+  // comment-N. Scrolling to it also brings the section into view, which loads Isso.
+  function followIssoPermalink() {
+    var match = /^#isso-(\d+)$/.exec(window.location.hash);
+    if (!match || document.getElementById("isso-" + match[1])) { return; }
+    var built = document.getElementById("comment-" + match[1]);
+    if (built) { built.scrollIntoView(); }
+  }
+
   function loadIsso() {
     var base = section.getAttribute("data-isso-url");
     var thread = document.getElementById("isso-thread");
@@ -46,7 +57,15 @@
     function takeOver() {
       if (settled || !issoRendered(thread)) { return; }
       stop();
-      if (published) { published.remove(); }
+      // Isso writes its comments into #isso-root before its heading: by now they are all in place (the
+      // postbox's preview is an .isso-comment too, outside #isso-root).
+      if (thread.querySelector("#isso-root .isso-comment") === null && published.querySelector(".comment") !== null) {
+        // Isso shows none of the published comments: keep them, without Isso's "No comments yet".
+        thread.querySelector(".isso-thread-heading").hidden = true;
+        showNote();
+        return;
+      }
+      published.remove();
       if (note) { note.hidden = true; }
     }
 
@@ -103,6 +122,7 @@
   }
 
   if (provider === "isso") {
+    followIssoPermalink();
     whenVisible(loadIsso);
     return;
   }
