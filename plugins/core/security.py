@@ -15,7 +15,7 @@ import base64
 import hashlib
 import re
 from dataclasses import dataclass, field
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 HEADERS_FILE = "_headers"  # read by Netlify and Cloudflare Pages from the published folder
 
@@ -47,12 +47,29 @@ GISCUS = "https://giscus.app"
 # these exact declarations are allowed by hash, any other inline style stays refused.
 ISSO_AVATAR_COLOURS = ("#f0f0f0", "#9abf88", "#5698c4", "#e279a3", "#9163b6", "#be5168", "#f19670", "#e4bf80",
                        "#447c69")
+# Isso's own pages, when a web server proxies Isso under the shop's address (SITEURL/isso/): the moderation page
+# of the e-mailed Activate and Delete links runs an inline <script> (with that comment's link in it) and the
+# admin page has onClick attributes (with each comment's id and key in them), so no hash or nonce can allow
+# them and the site's policy would stop both. Their own policy allows inline scripts there and nowhere else;
+# it keeps everything else to Isso's files on the shop's address, and never framed (the confirm page and
+# the admin's Delete buttons cannot be clickjacked).
+ISSO_PAGE_DIRECTIVES = (
+    ("default-src", ("'none'",)),
+    ("script-src", ("'self'", "'unsafe-inline'")),  # the moderation script, the admin's handlers; admin.js
+    ("style-src", ("'self'",)),  # isso.css, admin.css
+    ("img-src", ("'self'",)),  # the admin's logo
+    ("connect-src", ("'self'",)),  # the moderation page POSTs to itself; admin.js calls Isso's API
+    ("form-action", ("'self'",)),  # the admin's login and search forms
+    ("base-uri", ("'none'",)),
+    ("frame-ancestors", ("'none'",)),
+)
 SNIPCART_CDN = "https://cdn.snipcart.com"
 SNIPCART_APP = "https://app.snipcart.com"
 SNIPCART_PAYMENT = "https://payment.snipcart.com"
 
 _HOST_SOURCE = re.compile(r"^(?:(?:https?|wss?)://)?(?:\*\.)?[a-z0-9-]+(?:\.[a-z0-9-]+)*(?::(?:\d{1,5}|\*))?(?:/\S*)?$",
                           re.IGNORECASE)
+_DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443}
 _SCHEME_SOURCE = re.compile(r"^(?:https|http|data|blob|wss|ws):$")
 _HASH_OR_NONCE = re.compile(r"^'(?:sha256|sha384|sha512|nonce)-[A-Za-z0-9+/_-]+={0,2}'$")
 
@@ -76,9 +93,13 @@ class Needs:
 def origin_of(url: str) -> str:
     """The scheme, host and port of an absolute http(s) URL, as a CSP source: http://127.0.0.1:8080."""
     parts = urlsplit(str(url or ""))
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    try:
+        port = parts.port
+    except ValueError:  # not a number, or out of range
+        port = -1
+    if parts.scheme not in ("http", "https") or not parts.hostname or port == -1:
         raise SecurityPolicyError(f"{url!r} is not an absolute http(s) URL")
-    port = f":{parts.port}" if parts.port else ""
+    port = f":{port}" if port and port != _DEFAULT_PORTS[parts.scheme] else ""
     return f"{parts.scheme}://{parts.hostname.lower()}{port}"
 
 
@@ -97,6 +118,70 @@ def source_problem(directive: str, source: str) -> str | None:
     if _SCHEME_SOURCE.match(source) or _HOST_SOURCE.match(source):
         return None
     return f"{source!r} is not a CSP source (write an origin such as https://cdn.example.com)"
+
+
+_SOURCE_PARTS = re.compile(r"^(?:(?P<scheme>[a-z][a-z0-9+.-]*)://)?(?P<host>\*|(?:\*\.)?[^/:]+)(?::(?P<port>\d+|\*))?"
+                           r"(?P<path>/.*)?$", re.IGNORECASE)
+# A source for http (or ws) also matches the secure scheme, as browsers match them (CSP Level 3, 6.7.2).
+_SECURE = {"http": ("http", "https"), "ws": ("ws", "wss"), "https": ("https",), "wss": ("wss",)}
+
+
+def source_allows(source: str, url: str, self_origin: str = "") -> bool:
+    """Whether a browser lets one source expression of a directive load url (an absolute URL).
+
+    self_origin is the site's origin ("" when the build does not know it: then 'self' matches no absolute URL
+    and a host source without a scheme matches http and https)."""
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    try:
+        parts.port
+    except ValueError:
+        return False  # no browser loads it
+    if source == "'self'":
+        return bool(self_origin) and scheme in ("http", "https") and _origin_or_none(url) in _upgrades(self_origin)
+    if source.startswith("'"):
+        return False  # 'none', keywords, hashes and nonces allow no URL
+    if _SCHEME_SOURCE.match(source):
+        return scheme in _SECURE.get(source[:-1].lower(), (source[:-1].lower(),))
+    match = _SOURCE_PARTS.match(source)
+    if not match or not parts.hostname:
+        return False
+    wanted = (match["scheme"] or urlsplit(self_origin).scheme or "http").lower()
+    if scheme not in _SECURE.get(wanted, (wanted,)):
+        return False
+    host, pattern = parts.hostname.lower(), match["host"].lower()
+    if pattern != "*" and not (host.endswith(pattern[1:]) if pattern.startswith("*.") else host == pattern):
+        return False
+    port = parts.port or _DEFAULT_PORTS.get(scheme)
+    if match["port"] != "*":
+        allowed = int(match["port"]) if match["port"] else _DEFAULT_PORTS.get(wanted)
+        if port != allowed and not (allowed == 80 and port == 443 and scheme in ("https", "wss")):
+            return False
+    path = unquote(match["path"] or "")
+    if not path:
+        return True
+    return unquote(parts.path).startswith(path) if path.endswith("/") else unquote(parts.path) == path
+
+
+def _origin_or_none(url: str) -> str | None:
+    try:
+        return origin_of(url)
+    except SecurityPolicyError:
+        return None
+
+
+def _upgrades(origin: str) -> tuple[str, ...]:
+    """The origins 'self' stands for: the site's, and its https form when the site is on http."""
+    parts = urlsplit(origin)
+    if parts.scheme != "http":
+        return (origin,)
+    port = f":{parts.port}" if parts.port and parts.port != 80 else ""
+    return (origin, f"https://{parts.hostname}{port}")
+
+
+def allows(sources, url: str, self_origin: str = "") -> bool:
+    """Whether a directive with these sources lets a browser load url."""
+    return any(source_allows(source, url, self_origin) for source in sources)
 
 
 def style_hash(declarations: str) -> str:
@@ -184,6 +269,7 @@ class Policy:
     hsts_max_age: int  # Strict-Transport-Security, sent only over https; 0: not sent
     cache_control: tuple  # ((path pattern, Cache-Control value), ...)
     features: tuple = ()  # the features that added something, for the build's log
+    isso_path: str = ""  # "/isso/": Isso proxied under the site's own address, whose pages get their own policy
 
     def sources(self, directive: str) -> tuple:
         return dict(self.directives).get(directive, ())
@@ -191,6 +277,14 @@ class Policy:
     @property
     def content_security_policy(self) -> str:
         parts = [" ".join((name, *sources)) for name, sources in self.directives]
+        if self.upgrade_insecure:
+            parts.append("upgrade-insecure-requests")
+        return "; ".join(parts)
+
+    @property
+    def isso_content_security_policy(self) -> str:
+        """The policy of Isso's own pages (moderation, admin), when Isso is proxied at isso_path."""
+        parts = [" ".join((name, *sources)) for name, sources in ISSO_PAGE_DIRECTIVES]
         if self.upgrade_insecure:
             parts.append("upgrade-insecure-requests")
         return "; ".join(parts)
@@ -223,8 +317,10 @@ class Policy:
         return headers
 
     def rules(self) -> list[tuple[str, list[tuple[str, str]]]]:
-        """(path pattern, headers) pairs: every path first, then the cache rules of static folders."""
-        return [("/*", self.headers()),
+        """(path pattern, headers) pairs: every path first, then Isso's own policy at its path (when it is
+        proxied there), then the cache rules of static folders."""
+        isso = [(f"{self.isso_path}*", [("Content-Security-Policy", self.isso_content_security_policy)])]
+        return [("/*", self.headers()), *(isso if self.isso_path else ()),
                 *((pattern, [("Cache-Control", value)]) for pattern, value in self.cache_control)]
 
 
@@ -243,12 +339,26 @@ def _add(directives: dict, directive: str, sources, self_origin: str, who: str) 
         directives[directive] = tuple([s for s in current if s != "'none'"] + [source])
 
 
+def site_origin(settings) -> str:
+    """The origin of SITEURL ("https://www.example.it"), or "" when the build has no absolute SITEURL."""
+    site_url = settings["SITE_CONFIG"].site_url
+    return origin_of(site_url) if site_url.startswith(("http://", "https://")) else ""
+
+
+def isso_path(settings, self_origin: str) -> str:
+    """The path Isso is proxied at on the site's own address ("/isso/"), or "" (elsewhere, or not in use)."""
+    config = settings.get("COMMENTS_CONFIG")
+    if getattr(config, "provider", "none") != "isso" or not self_origin or origin_of(config.isso_url) != self_origin:
+        return ""
+    path = urlsplit(config.isso_url).path.rstrip("/")
+    return f"{path}/" if path else ""  # Isso at the site's root would be the whole site: no path of its own
+
+
 def policy(settings) -> Policy:
     """The policy of a build: the base, what each enabled feature needs, then SITE_CSP_EXTRA."""
     site = settings["SITE_CONFIG"]
     config = site.security
-    production = site.site_url.startswith(("http://", "https://"))
-    self_origin = origin_of(site.site_url) if production else ""
+    self_origin = site_origin(settings)
     directives = dict(BASE_DIRECTIVES)
     permissions = {name: () for name in DENIED_FEATURES}
     features = []
@@ -268,7 +378,8 @@ def policy(settings) -> Policy:
             raise SecurityPolicyError(f"{directive}: 'unsafe-inline' is never allowed for scripts")
     return Policy(directives=tuple(directives.items()), upgrade_insecure=site.site_url.startswith("https://"),
                   permissions=tuple(permissions.items()), hsts_max_age=config.hsts_max_age,
-                  cache_control=tuple(config.cache_control.items()), features=tuple(features))
+                  cache_control=tuple(config.cache_control.items()), features=tuple(features),
+                  isso_path=isso_path(settings, self_origin))
 
 
 # --- Text for the hosts ----------------------------------------------------------------------------------------
@@ -277,9 +388,23 @@ def headers_file(rules) -> str:
     """Netlify / Cloudflare Pages `_headers`: a path pattern, then its headers indented below it."""
     lines = ["# Security and cache headers of this build, written from the site's settings."]
     for pattern, headers in rules:
+        if _own_policy(pattern, headers):
+            lines.extend(PROXIED_NOTE)
         lines.append(pattern)
         lines.extend(f"  {name}: {value}" for name, value in headers)
     return "\n".join(lines) + "\n"
+
+
+PROXIED_NOTE = (
+    "# Isso's own pages (moderation links, admin) when a web server proxies Isso at this path. `vetrina headers`",
+    "# gives nginx and Apache this policy there instead of the site's. Netlify sends no _headers on a proxied path",
+    "# and Cloudflare Pages proxies no other server: there, Isso's own server sends its headers.",
+)
+
+
+def _own_policy(pattern: str, headers) -> bool:
+    """Whether a rule other than every path's sets a policy of its own (Isso's pages, as policy() writes them)."""
+    return pattern != "/*" and any(name == "Content-Security-Policy" for name, _ in headers)
 
 
 def parse_headers_file(text: str) -> list[tuple[str, list[tuple[str, str]]]]:
@@ -316,6 +441,9 @@ def nginx_config(rules) -> str:
     for pattern, headers in (rules[1:] if common else rules):
         path, is_prefix = _prefix(pattern)
         lines.append(f"location {'^~' if is_prefix else '='} {path} {{")
+        if _own_policy(pattern, headers):
+            # nginx refuses two blocks for one path: this one is also Isso's proxy block.
+            lines.append("    # Isso's proxy_pass and proxy_set_header lines go in this block too.")
         for name, value in {**common, **dict(headers)}.items():
             lines.append(f"    add_header {name} {_quoted(value)} always;")
         lines.append("}")
@@ -334,6 +462,8 @@ def apache_config(rules) -> str:
             continue
         match = f'"^{re.escape(path)}"' if is_prefix else f'"^{re.escape(path)}$"'
         lines.append(f"<LocationMatch {match}>")
+        if _own_policy(pattern, headers):
+            lines.append("    # Isso's pages: this policy replaces the site's one; ProxyPass for Isso stays as it is.")
         lines.extend(f"    {line}" for line in sets)
         lines.append("</LocationMatch>")
     lines.append(f'<Files "{HEADERS_FILE}">\n    Require all denied\n</Files>')
