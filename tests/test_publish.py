@@ -1,12 +1,17 @@
 """Publishing: releases switched by one symlink (locally and over ssh), a cut upload that changes nothing live,
-rsync without a shell, a Git branch, tools looked up before the build, and checks that guard output/."""
+one publish at a time per target from any machine, remote paths no shell can split, switches without GNU mv,
+prunes that never leave a half-deleted release, rsync without a shell, a Git branch, tools (the validator too)
+looked up before the build, and the checked folder itself uploaded."""
 
 from __future__ import annotations
 
 import datetime as dt
 import filecmp
 import os
+import re
+import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -27,7 +32,8 @@ UTC = dt.timezone.utc
 FIRST, SECOND = dt.datetime(2026, 3, 1, 9, 0, tzinfo=UTC), dt.datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 NEW_FILES = 40  # new images of the second release: enough to cut its upload half-way
 
-# ssh as sshd would run it, but on this machine: skip the options and the host, run the command through sh.
+# ssh as sshd would run it, but on this machine: skip the options and the host, run the command through sh
+# in the home folder.
 FAKE_SSH = """#!/bin/sh
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -37,6 +43,7 @@ while [ $# -gt 0 ]; do
   esac
 done
 shift
+cd "$HOME" || exit 1
 exec sh -c "$*"
 """
 
@@ -88,6 +95,10 @@ def fake_ssh(tmp_path) -> str:
     ("./sito", releases.Target("local", "./sito")),
     ("deploy@example.it:/var/www/shop/", releases.Target("ssh", "/var/www/shop", "deploy@example.it")),
     ("example.it:negozio", releases.Target("ssh", "negozio", "example.it")),
+    # ~/ is the home folder, where rsync and ssh both start: relative, so the upload and the switch agree.
+    ("example.it:~/negozio/", releases.Target("ssh", "negozio", "example.it")),
+    ("example.it:~", releases.Target("ssh", ".", "example.it")),
+    ("deploy@example.it:/srv/il negozio", releases.Target("ssh", "/srv/il negozio", "deploy@example.it")),
     ("rsync://example.it/sito/negozio", releases.Target("rsync", "rsync://example.it/sito/negozio")),
     ("git:gh-pages", releases.Target("git", "gh-pages")),
 ])
@@ -101,6 +112,10 @@ def test_targets_are_read_from_their_address(address, expected):
     ("git:../main", "name a branch"),
     ("file://srv/shop", "absolute path"),
     ("deploy@example.it:", "name the folder"),
+    ("-oProxyCommand=pwn:/srv", "a host cannot start with '-'"),
+    ("deploy@-oProxyCommand=pwn:/srv", "a host cannot start with '-'"),
+    ("example.it:~deploy/negozio", "absolute path instead of ~deploy"),
+    ("example.it:/srv/negozio\nnuovo", "control characters"),
 ])
 def test_bad_targets_say_how_to_write_them(address, message):
     with pytest.raises(releases.PublishError, match=message):
@@ -119,6 +134,8 @@ def test_without_a_shell_an_ssh_address_is_an_rsync_only_target():
     ({"PUBLISH_RSYNC_OPTIONS": "--bwlimit=10"}, "list of rsync options"),
     ({"PUBLISH_SHELL": "no"}, "PUBLISH_SHELL"),
     ({"PUBLISH_GIT_REMOTE": ""}, "PUBLISH_GIT_REMOTE"),
+    ({"PUBLISH_LOCK_STALE_HOURS": 0}, "PUBLISH_LOCK_STALE_HOURS"),
+    ({"PUBLISH_LOCK_STALE_HOURS": "2"}, "PUBLISH_LOCK_STALE_HOURS"),
 ])
 def test_publish_settings_are_checked_once(values, message):
     with pytest.raises(releases.PublishError, match=message):
@@ -148,6 +165,40 @@ def test_a_listing_names_complete_releases_and_the_live_one():
     assert releases.rollback_release(listing) == "20260301T090000Z-aaaaaaaa"
     with pytest.raises(releases.PublishError, match="/srv/shop/current is not a symlink"):
         releases.parse_listing("blocked=current\n", "/srv/shop")
+
+
+def test_uploads_over_ssh_protect_their_paths_from_the_remote_shell():
+    target = releases.parse_target("deploy@example.it:/srv/il negozio")
+    command = releases.upload_command(Path("/site"), target, None)
+    assert "-s" in command and command[-1] == "deploy@example.it:/srv/il negozio/releases/.incoming/"
+    assert "-s" not in releases.upload_command(Path("/site"), releases.parse_target("/srv/shop"), None)
+
+
+def test_a_listing_names_who_holds_the_lock():
+    text = ("now=1772360000\nheld=yes\nholder.host=ci-runner\nholder.pid=4242\nholder.token=ab\n"
+            "holder.since=1772356400\n")
+    listing = releases.parse_listing(text, "/srv/shop")
+    assert listing.holder == releases.Holder("ci-runner", 4242, 1772356400,
+                                             "host=ci-runner\npid=4242\ntoken=ab\nsince=1772356400")
+    message = releases.held_message("/srv/shop", listing.holder, listing.now, 2, breaking=False)
+    assert "being published by ci-runner (pid 4242) since 2026-03-01 09:13 UTC (1 h 0 min ago)" in message
+    assert "/srv/shop/releases/.lock" in message and "--break-lock" in message
+
+
+HOUR = 3600
+
+
+@pytest.mark.parametrize("holder, age, breakable", [
+    (releases.Holder("altra-macchina", 4242, 0, "x"), 2 * HOUR - 1, None),
+    (releases.Holder("altra-macchina", 4242, 0, "x"), 2 * HOUR, "more than PUBLISH_LOCK_STALE_HOURS (2 h)"),
+    (releases.Holder("questa", 4242, 0, "x"), 60, "process 4242 on this machine is no longer running"),
+    (releases.Holder("questa", 1, 0, "x"), 60, None),  # its process is running
+    (releases.Holder("", None, None, ""), None, "does not say who took it when"),
+    (releases.Holder("altra-macchina", 4242, None, "host=altra-macchina\npid=4242"), 60, "does not say"),
+])
+def test_only_a_stale_lock_or_one_whose_process_ended_may_be_broken(holder, age, breakable):
+    verdict = releases.why_breakable(holder, age, 2, "questa", alive=lambda pid: pid == 1)
+    assert verdict == breakable or (breakable and breakable in verdict)
 
 
 def test_pruning_keeps_the_newest_the_live_and_the_rollback():
@@ -217,8 +268,9 @@ def test_a_folder_that_is_not_a_release_target_is_refused(tmp_path):
     assert files_of(served / "current") == before and [p.name for p in served.iterdir()] == ["current"]
 
 
-def cut_publish(site: Path, target: str, rsh: str, incoming: Path) -> None:
-    """Start a publish in its own process group and SIGKILL the group once part of the new images arrived."""
+def cut_publish(site: Path, target: str, rsh: str, incoming: Path, while_running=None) -> int:
+    """Start a publish in its own process group and SIGKILL the group once part of the new images arrived
+    (after while_running(pid), when given); the pid it had."""
     process = subprocess.Popen([sys.executable, "-c", DRIVER, str(site), target, rsh, str(ROOT / "plugins")],
                                start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
@@ -226,10 +278,16 @@ def cut_publish(site: Path, target: str, rsh: str, incoming: Path) -> None:
             if process.poll() is not None:
                 pytest.fail(f"the publish ended before it could be cut: {process.stderr.read()!r}")
             time.sleep(0.02)
+        if while_running is not None:
+            while_running(process.pid)
+        assert process.poll() is None, "the publish ended before it could be cut"
         os.killpg(process.pid, signal.SIGKILL)
     finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
         process.wait()
         process.stderr.close()
+    return process.pid
 
 
 @pytest.mark.parametrize("kind", ["local", "ssh"])
@@ -241,20 +299,217 @@ def test_a_cut_upload_leaves_the_previous_release_live_and_a_rerun_completes(kin
     new = write_site(tmp_path / "new", "229.00", images=NEW_FILES)
 
     incoming = served / "releases" / releases.INCOMING
-    cut_publish(new, address(kind, served), fake_ssh, incoming)
+    refused = []
+
+    def publish_at_the_same_time(pid):
+        # Another machine or another checkout, even with --break-lock: the running publish holds the target.
+        holder = re.escape(f"{socket.gethostname()} (pid {pid}) since")
+        with pytest.raises(releases.PublishError, match=holder) as error:
+            releases.publish(write_site(tmp_path / "other", "1.00"), target, settings(), fake_ssh, say=refused.append,
+                             now=SECOND, break_lock=True)
+        refused.append(str(error.value))
+
+    pid = cut_publish(new, address(kind, served), fake_ssh, incoming, publish_at_the_same_time)
+    assert "not broken, as that publish may still be running" in refused[-1]
+    assert not [line for line in refused if line.startswith("Uploading")]
 
     arrived = len(list((incoming / "images").glob("nuova-*.bin")))
     assert 3 <= arrived < NEW_FILES  # really cut half-way
     assert os.readlink(served / "current") == f"releases/{first.release}"
     for served_file in ("index.html", "feeds/posts.xml", "merchant.xml"):
         assert filecmp.cmp(served / "current" / served_file, old / served_file, shallow=False)
-    assert sorted(p.name for p in (served / "releases").iterdir()) == [releases.INCOMING, first.release]
-
-    rerun = releases.publish(new, target, settings(), fake_ssh, say=print, now=SECOND)
+    assert sorted(p.name for p in (served / "releases").iterdir()) == [releases.INCOMING, releases.LOCK,
+                                                                       first.release]
+    # The killed publish's lock stays: refused without --break-lock, broken with it (its process has ended).
+    with pytest.raises(releases.PublishError, match=f"pid {pid}\\).*publish again with --break-lock"):
+        releases.publish(new, target, settings(), fake_ssh, say=print, now=SECOND)
+    said = []
+    rerun = releases.publish(new, target, settings(), fake_ssh, say=said.append, now=SECOND, break_lock=True)
+    assert f"Breaking the lock on {target} held by {socket.gethostname()} (pid {pid})" in said[0]
     assert os.readlink(served / "current") == f"releases/{rerun.release}"
     assert files_of(served / "current") == files_of(new)  # no half-written temporary file of the cut rsync
     assert rerun.transfer.sent <= NEW_FILES + 4 - arrived  # what the cut run uploaded is reused
     assert sorted(p.name for p in (served / "releases").iterdir()) == [first.release, rerun.release]
+
+
+def write_lock(served: Path, host: str, pid: int, age: int) -> None:
+    """A lock as another machine's publish leaves it, taken `age` seconds ago."""
+    lock = served / "releases" / releases.LOCK
+    lock.mkdir(parents=True)
+    (lock / "owner").write_text(f"host={host}\npid={pid}\ntoken=0123456789abcdef\nsince={int(time.time()) - age}\n")
+
+
+def test_a_lock_from_another_machine_is_refused_until_it_is_stale(tmp_path):
+    served = tmp_path / "srv"
+    target = releases.parse_target(str(served))
+    first = releases.publish(write_site(tmp_path / "old", "249.00"), target, settings(), say=print, now=FIRST)
+    write_lock(served, "ci-runner-7", 4242, age=10 * 60)
+    new = write_site(tmp_path / "new", "229.00")
+    for break_lock in (False, True):
+        with pytest.raises(releases.PublishError, match=r"ci-runner-7 \(pid 4242\) since .* \(10 min ago\)"):
+            releases.publish(new, target, settings(), say=print, now=SECOND, break_lock=break_lock)
+    assert os.readlink(served / "current") == f"releases/{first.release}"
+    assert not (served / "releases" / releases.INCOMING).exists()  # nothing was uploaded
+
+    shutil.rmtree(served / "releases" / releases.LOCK)
+    write_lock(served, "ci-runner-7", 4242, age=3 * 3600)
+    said = []
+    second = releases.publish(new, target, settings(), say=said.append, now=SECOND, break_lock=True)
+    assert "it is 3 h 0 min old, more than PUBLISH_LOCK_STALE_HOURS (2 h)" in said[0]
+    assert os.readlink(served / "current") == f"releases/{second.release}"
+    assert not (served / "releases" / releases.LOCK).exists()
+
+
+@pytest.mark.parametrize("kind", ["local", "ssh"])
+def test_a_failed_upload_removes_its_lock(kind, tmp_path, fake_ssh):
+    served = tmp_path / "srv"
+    target = releases.parse_target(address(kind, served))
+    with pytest.raises(releases.PublishError, match="rsync to .* failed"):
+        releases.publish(write_site(tmp_path / "site", "1.00"), target, settings(PUBLISH_RSYNC_OPTIONS=["--nessuna"]),
+                         fake_ssh, say=print, now=FIRST)
+    assert not (served / "releases" / releases.LOCK).exists()
+    releases.publish(write_site(tmp_path / "site", "1.00"), target, settings(), fake_ssh, say=print, now=FIRST)
+
+
+def test_a_remote_path_reaches_rsync_and_the_switch_unsplit_and_unrun(tmp_path, fake_ssh, monkeypatch):
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("RSYNC_OLD_ARGS", "1")  # rsync as before 3.2.4: remote paths go through the remote shell
+    served = tmp_path / "il negozio $(touch pwned)"
+    target = releases.parse_target(f"negozio.example:{served}")
+    releases.publish(write_site(tmp_path / "old", "249.00"), target, settings(), fake_ssh, say=print, now=FIRST)
+    new = write_site(tmp_path / "new", "229.00")
+    second = releases.publish(new, target, settings(), fake_ssh, say=print, now=SECOND)
+    assert os.readlink(served / "current") == f"releases/{second.release}"
+    assert files_of(served / "current") == files_of(new)
+    assert list(tmp_path.rglob("pwned")) == []
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["fake-ssh", "home", "il negozio $(touch pwned)", "new",
+                                                          "old"]  # not split at the space either
+
+
+def test_a_remote_home_folder_is_the_same_for_the_upload_and_the_switch(tmp_path, fake_ssh, monkeypatch):
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    target = releases.parse_target("negozio.example:~/negozio")
+    first = releases.publish(write_site(tmp_path / "old", "249.00"), target, settings(), fake_ssh, say=print,
+                             now=FIRST)
+    new = write_site(tmp_path / "new", "229.00")
+    second = releases.publish(new, target, settings(), fake_ssh, say=print, now=SECOND)
+    assert sorted(p.name for p in (home / "negozio" / "releases").iterdir()) == [first.release, second.release]
+    assert files_of(home / "negozio" / "current") == files_of(new)
+    assert [p.name for p in home.iterdir()] == ["negozio"]  # no folder named ~ anywhere
+    assert not list(tmp_path.rglob("~*"))
+
+
+def fake_programs(folder: Path, programs: dict[str, str]) -> str:
+    """Scripts that stand in for programs on PATH (first), for the shell scripts publishing runs; the new PATH."""
+    folder.mkdir(exist_ok=True)
+    for name, text in programs.items():
+        (folder / name).write_text(text)
+        (folder / name).chmod(0o755)
+    return f"{folder}{os.pathsep}{os.environ['PATH']}"
+
+
+# mv without GNU's -T (and without BSD's -h), as on macOS, BSD or BusyBox hosts.
+MV_WITHOUT_T = """#!/bin/sh
+for argument in "$@"; do
+  case "$argument" in
+    -T|-h|-hf|-fh) echo "mv: illegal option -- ${argument#-}" >&2; exit 64 ;;
+    --) break ;;
+  esac
+done
+exec %s "$@"
+"""
+
+
+@pytest.mark.parametrize("kind", ["local", "ssh"])
+def test_the_switch_needs_no_gnu_mv(kind, tmp_path, fake_ssh, monkeypatch):
+    monkeypatch.setenv("PATH", fake_programs(tmp_path / "bin", {"mv": MV_WITHOUT_T % shutil.which("mv")}))
+    served = tmp_path / "srv"
+    target = releases.parse_target(address(kind, served))
+    first = releases.publish(write_site(tmp_path / "old", "249.00"), target, settings(), fake_ssh, say=print,
+                             now=FIRST)
+    new = write_site(tmp_path / "new", "229.00")
+    second = releases.publish(new, target, settings(), fake_ssh, say=print, now=SECOND)
+    assert os.readlink(served / "current") == f"releases/{second.release}"
+    assert files_of(served / "current") == files_of(new)
+    releases.rollback(target, fake_ssh, say=print)
+    assert os.readlink(served / "current") == f"releases/{first.release}"
+
+
+def test_a_host_that_cannot_rename_atomically_is_told_what_it_needs(tmp_path, fake_ssh, monkeypatch):
+    served = tmp_path / "srv"
+    target = releases.parse_target(address("ssh", served))
+    first = releases.publish(write_site(tmp_path / "old", "249.00"), target, settings(), fake_ssh, say=print,
+                             now=FIRST)
+    monkeypatch.setenv("PATH", fake_programs(tmp_path / "bin", {"mv": MV_WITHOUT_T % shutil.which("mv"),
+                                                                "python3": "#!/bin/sh\nexit 127\n"}))
+    with pytest.raises(releases.PublishError, match="the host needs GNU mv -T, BSD mv -h or python3"):
+        releases.publish(write_site(tmp_path / "new", "229.00"), target, settings(), fake_ssh, say=print, now=SECOND)
+    assert os.readlink(served / "current") == f"releases/{first.release}"
+    assert files_of(served / "current") == files_of(tmp_path / "old")
+    assert not (served / "releases" / releases.LOCK).exists()
+
+
+# rm that is cut while it deletes a folder: one file goes, then the script running it is killed.
+CUT_RM = """#!/bin/sh
+for argument in "$@"; do
+  if [ -d "$argument" ]; then
+    find "$argument" -type f | head -n 1 | while read -r file; do %s -f -- "$file"; done
+    kill -KILL $PPID
+    exit 137
+  fi
+done
+exec %s "$@"
+"""
+
+
+def test_a_cut_prune_leaves_no_half_deleted_release_to_roll_back_to(tmp_path, fake_ssh, monkeypatch):
+    served = tmp_path / "srv"
+    target = releases.parse_target(address("ssh", served))
+    keep_two = settings(PUBLISH_KEEP_RELEASES=2)
+    published = [releases.publish(write_site(tmp_path / f"v{day}", f"{day}.00"), target, keep_two, fake_ssh,
+                                  say=print, now=dt.datetime(2026, 3, day, 9, 0, tzinfo=UTC)) for day in (1, 2)]
+    real_rm = shutil.which("rm")
+    path = os.environ["PATH"]
+    monkeypatch.setenv("PATH", fake_programs(tmp_path / "bin", {"rm": CUT_RM % (real_rm, real_rm)}))
+    third = releases.publish(write_site(tmp_path / "v3", "3.00"), target, keep_two, fake_ssh, say=print,
+                             now=dt.datetime(2026, 3, 3, 9, 0, tzinfo=UTC))
+    monkeypatch.setenv("PATH", path)
+
+    assert os.readlink(served / "current") == f"releases/{third.release}"
+    assert third.removed == () and "Old releases were not all removed" in third.note
+    left = sorted(p.name for p in (served / "releases").iterdir())
+    assert left == [f"{releases.TRASH}{published[0].release}", published[1].release, third.release]
+    assert len(files_of(served / "releases" / left[0])) == len(files_of(tmp_path / "v1")) - 1  # really cut
+    back = releases.rollback(target, fake_ssh, say=print)
+    assert back.release == published[1].release
+    with pytest.raises(releases.PublishError, match="no release older than the live one"):
+        releases.rollback(target, fake_ssh, say=print)  # never the half-deleted one
+    assert sorted(p.name for p in (served / "releases").iterdir()) == [published[1].release, third.release]
+
+
+def test_old_releases_are_renamed_away_before_they_are_deleted_here(tmp_path, monkeypatch):
+    served = tmp_path / "srv"
+    target = releases.parse_target(str(served))
+    keep_two = settings(PUBLISH_KEEP_RELEASES=2)
+    published = [releases.publish(write_site(tmp_path / f"v{day}", f"{day}.00"), target, keep_two, say=print,
+                                  now=dt.datetime(2026, 3, day, 9, 0, tzinfo=UTC)) for day in (1, 2)]
+    deleted = []
+    real_rmtree = shutil.rmtree
+
+    def record(path, *args, **kwargs):
+        deleted.append(Path(path).name)
+        return real_rmtree(path, *args, **kwargs)
+
+    monkeypatch.setattr(releases.shutil, "rmtree", record)
+    third = releases.publish(write_site(tmp_path / "v3", "3.00"), target, keep_two, say=print,
+                             now=dt.datetime(2026, 3, 3, 9, 0, tzinfo=UTC))
+    assert third.removed == (published[0].release,)
+    assert f"{releases.TRASH}{published[0].release}" in deleted and published[0].release not in deleted
+    assert sorted(p.name for p in (served / "releases").iterdir()) == [published[1].release, third.release]
 
 
 def test_without_a_shell_the_site_is_uploaded_in_place_and_old_files_deleted_last(tmp_path, fake_ssh):
@@ -416,3 +671,120 @@ def test_the_publish_task_publishes_a_checked_build_and_a_failing_one_changes_no
     assert "links and assets: 1 problem(s)" in capsys.readouterr().out
     assert files_of(project / "output") == output_before
     assert files_of(served / "current") == live
+
+
+@pytest.fixture
+def no_html_validation(monkeypatch):
+    """The W3C validator left out of the task's checks (the tests that start Java are marked slow)."""
+    monkeypatch.setattr(checks, "invalid_html", lambda output, java="java": [])
+    monkeypatch.setattr(checks, "missing_validator", lambda *args, **kwargs: None)
+
+
+def test_the_folder_that_passed_the_checks_is_the_one_uploaded(project, monkeypatch, no_html_validation):
+    served = project / "srv"
+    real_publish = releases.publish
+    uploaded_from = []
+
+    def development_build_in_between(site, *args, **kwargs):
+        # `invoke serve` rebuilds output/ with the development settings between the checks and the upload.
+        assert build_site(ROOT, ROOT / "pelicanconf.py", tasks.OUTPUT, tasks.CONTENT)
+        assert (tasks.OUTPUT / "bozze").is_dir()
+        uploaded_from.append(Path(site))
+        return real_publish(site, *args, **kwargs)
+
+    monkeypatch.setattr(releases, "publish", development_build_in_between)
+    tasks.publish(Context(), target=f"file://{served}")
+    live = files_of(served / "current")
+    assert "blog/buono/index.html" in live and not [path for path in live if "bozz" in path]
+    canonical = parse(served / "current" / "blog" / "buono" / "index.html").find("link", rel="canonical")
+    assert canonical["href"] == f"{SITE}/blog/buono/"
+    assert uploaded_from[0] != tasks.OUTPUT and not uploaded_from[0].exists()  # swapped in after the upload
+    assert files_of(project / "output") == live
+
+
+def test_an_upload_that_fails_leaves_output_as_it_was(project, no_html_validation):
+    served = project / "srv"
+    write_site(served / "current", "vecchio")  # not a release target: the upload is refused
+    with pytest.raises(Exit, match="current is not a symlink"):
+        tasks.publish(Context(), target=str(served))
+    assert not (project / "output").exists()
+    assert [p.name for p in project.iterdir() if p.name.startswith(".output-building-")] == []
+
+
+def test_a_missing_java_is_reported_before_any_build(project, monkeypatch):
+    bin_dir = project / "bin"
+    bin_dir.mkdir()
+    monkeypatch.setenv("PATH", str(bin_dir))
+    built = []
+    monkeypatch.setattr("core.build.build_site", lambda *args, **kwargs: built.append(args))
+    with pytest.raises(Exit, match=r"needs Java \(java not found\): sudo apt-get install default-jre-headless, "
+                                   r"then publish again\. Nothing was built\.$"):
+        tasks.publish(Context())
+    assert built == [] and not (project / "output").exists()
+
+
+def test_the_validator_is_looked_up_with_what_to_install(monkeypatch):
+    def found(tool):
+        return f"/usr/bin/{tool}"
+
+    monkeypatch.setattr(checks, "VNU_JAR", checks.PROJECT_ROOT / "node_modules" / "vnu-jar-assente" / "vnu.jar")
+    missing = checks.missing_validator(which=lambda tool: None)
+    assert missing.startswith("the W3C HTML validator needs Java (java not found): sudo apt-get install")
+    assert "node_modules/vnu-jar-assente/vnu.jar is missing" in missing and "npm ci" in missing
+    assert "Java" not in checks.missing_validator(which=found)
+    monkeypatch.setattr(checks, "VNU_JAR", Path(checks.__file__))  # any file that is there
+    assert checks.missing_validator(which=found) is None
+
+
+def test_the_validator_is_given_the_folder_not_each_page(tmp_path):
+    write_site(tmp_path / "site", "1.00")
+    command = checks.validator_command(tmp_path / "site", Path("vnu.jar"))
+    assert command[-1] == str(tmp_path / "site") and "--skip-non-html" in command
+    assert not [part for part in command if part.endswith(".html")]
+
+
+FAKE_JAVA = {
+    "crashes": "#!/bin/sh\necho 'Error: Unable to access jarfile vnu.jar' >&2\nexit 1\n",
+    "writes no report": "#!/bin/sh\necho 'Picked up JAVA_TOOL_OPTIONS: -Xmx64m' >&2\n",
+}
+
+
+@pytest.mark.parametrize("java, problem", [
+    (None, "the W3C HTML validator could not start 'java' (No such file or directory): install Java"),
+    ("crashes", "the W3C HTML validator failed (exit 1) and wrote no report: Error: Unable to access jarfile"),
+    ("writes no report", "the W3C HTML validator failed (exit 0) and wrote no report: Picked up JAVA_TOOL_OPTIONS"),
+])
+def test_a_validator_that_cannot_run_is_a_failed_check_not_a_traceback(tmp_path, monkeypatch, java, problem):
+    site = write_site(tmp_path / "site", "1.00")
+    monkeypatch.setattr(checks, "VNU_JAR", Path(checks.__file__))  # found; the fake java never reads it
+    monkeypatch.setenv("PATH", fake_programs(tmp_path / "bin", {"java": FAKE_JAVA[java]} if java else {}) if java
+                       else str(tmp_path))
+    said = []
+    assert not checks.passes(site, SITE, say=said.append)
+    assert said[-2:] == ["HTML validity (W3C Nu): 1 problem(s)", f"  {said[-1].strip()}"]
+    assert said[-1].strip().startswith(problem)
+
+
+def test_a_page_that_cannot_be_read_is_a_failed_check_not_a_traceback(tmp_path):
+    site = write_site(tmp_path / "site", "1.00")
+    (site / "vecchia.html").write_bytes("<title>Più vecchia</title>".encode("latin-1"))
+    results = checks.run_all(site, SITE, html=False)
+    assert len(results["links and assets"]) == 1
+    assert results["links and assets"][0].startswith("the check could not run: UnicodeDecodeError")
+
+
+@pytest.mark.slow
+def test_the_validator_checks_more_pages_than_one_command_line_can_hold(tmp_path):
+    require_validator()
+    site = tmp_path / "site"
+    deep = site.joinpath(*[f"sezione-{level}-" + "x" * 200 for level in range(12)])
+    deep.mkdir(parents=True)
+    page = "<!doctype html><html lang=it><title>Pagina</title><p>Bene</p></html>"
+    limit = os.sysconf("SC_ARG_MAX")
+    for number in range(limit // len(str(deep)) + 50):
+        (deep / f"pagina-{number:04}-{'y' * 200}.html").write_text(page)
+    (deep / "rotta.html").write_text("<!doctype html><html lang=it><title>Rotta</title><p>Male</span></html>")
+    assert sum(len(str(path)) + 1 for path in checks.html_files(site)) > limit  # one command line could not
+    problems = checks.invalid_html(site)
+    assert len(problems) == 1 and problems[0].endswith("rotta.html:1: Stray end tag “span”.")
+    assert problems[0].startswith("sezione-0-")

@@ -5,6 +5,9 @@ Used by `invoke check` and by the tests; each function returns a list of problem
 
 from __future__ import annotations
 
+import json
+import shutil
+import subprocess
 from collections import defaultdict
 from pathlib import Path
 from urllib.parse import unquote, urljoin, urlparse
@@ -129,35 +132,79 @@ def vnu_jar() -> Path:
     )
 
 
+JAVA_PACKAGE = "default-jre-headless"
+# Validator messages that make a page fail: errors, fatal parse errors, and files it could not read at all.
+FAILING_MESSAGES = ("error", "non-document-error")
+
+
+def missing_validator(java: str = "java", which=shutil.which) -> str | None:
+    """One line saying what to install when the HTML validator cannot run here, else None: asked before a build."""
+    problems = []
+    if which(java) is None:
+        problems.append(f"the W3C HTML validator needs Java ({java} not found): "
+                        f"sudo apt-get install {JAVA_PACKAGE}")
+    try:
+        vnu_jar()
+    except ValidatorMissing as error:
+        problems.append(str(error))
+    return "; ".join(problems) or None
+
+
+def validator_command(output: Path, jar: Path, java: str = "java") -> list[str]:
+    """The validator on the whole folder: it walks the folder itself, so the command stays short for any number
+    of pages (a list of 20,000 paths would exceed the system's limit on a command line)."""
+    return [java, "-Xss8m", "-jar", str(jar), "--format", "json", "--exit-zero-always", "--skip-non-html",
+            str(output)]
+
+
 def invalid_html(output: Path, java: str = "java") -> list[str]:
     """Every error the W3C Nu validator finds in the site's HTML files (one JVM for all).
 
-    Raises ValidatorMissing when the current validator is not installed.
+    Raises ValidatorMissing when the current validator is not installed; a validator that cannot start, crashes
+    or writes no report is one problem line.
     """
-    import json
-    import subprocess
-
     jar = vnu_jar()
-    files = [str(file) for file in html_files(output)]
-    if not files:
+    if not html_files(output):
         return ["no HTML files"]
-    command = [java, "-Xss8m", "-jar", str(jar), "--format", "json", "--exit-zero-always", *files]
-    result = subprocess.run(command, capture_output=True, text=True, check=True)
-    messages = json.loads(result.stderr or '{"messages": []}')["messages"]
+    try:
+        result = subprocess.run(validator_command(output, jar, java), capture_output=True, text=True)
+    except OSError as error:
+        return [f"the W3C HTML validator could not start {java!r} ({error.strerror or error}): "
+                f"install Java (sudo apt-get install {JAVA_PACKAGE})"]
+    report = _validator_report(result.stderr)
+    if result.returncode != 0 or report is None:
+        detail = next((line.strip() for line in result.stderr.splitlines() if line.strip()), "no output")
+        return [f"the W3C HTML validator failed (exit {result.returncode}) and wrote no report: {detail}"]
     problems = []
-    for message in messages:
-        if message.get("type") == "error" or message.get("subType") == "fatal":
+    for message in report:
+        if message.get("type") in FAILING_MESSAGES or message.get("subType") == "fatal":
             where = Path(unquote(urlparse(message.get("url", "")).path))
             try:
-                where = where.relative_to(output.resolve())
+                where = where.relative_to(Path(output).resolve())
             except ValueError:
                 pass
             problems.append(f"{where}:{message.get('lastLine', '?')}: {message.get('message')}")
     return problems
 
 
+def _validator_report(text: str) -> list[dict] | None:
+    """The messages of vnu's JSON report, which may follow lines the JVM writes first; None without one."""
+    decoder = json.JSONDecoder()
+    offset = 0
+    for line in text.splitlines(keepends=True):
+        if line.startswith("{"):
+            try:
+                report, _ = decoder.raw_decode(text, offset)
+            except ValueError:
+                report = None
+            if isinstance(report, dict) and isinstance(report.get("messages"), list):
+                return report["messages"]
+        offset += len(line)
+    return None
+
+
 def run_all(output: Path, site_url: str = "", html: bool = True) -> dict[str, list[str]]:
-    """Every check on a built folder, by section; a missing validator is a problem of its section."""
+    """Every check on a built folder, by section; a check that cannot run is a problem of its section."""
     sections = {
         "links and assets": lambda: broken_links(output, site_url),
         "titles and descriptions": lambda: duplicate_heads(output),
@@ -170,6 +217,8 @@ def run_all(output: Path, site_url: str = "", html: bool = True) -> dict[str, li
             results[name] = run()
         except ValidatorMissing as error:
             results[name] = [str(error)]
+        except (OSError, ValueError) as error:  # an unreadable file, a page that is not UTF-8...
+            results[name] = [f"the check could not run: {type(error).__name__}: {error}"]
     return results
 
 
