@@ -388,3 +388,64 @@ def test_a_review_of_a_product_with_errors_points_at_the_product_file(vetrina_bu
         "content/reviews/prezzo-1.md:2: field 'product': no product has the sku or slug P-1 (or it is in one of the "
         "1 product file(s) with errors listed here: fix those first)",
     ], build.err
+
+
+def test_a_draft_may_link_to_the_scheduled_post_it_launches(vetrina_build, tmp_path):
+    """The launch draft builds; its preview keeps the link's text, without an address that leads nowhere yet."""
+    from core import checks
+
+    body = ('Da domani: [la novità]({filename}b.md) e <a href="{filename}b.md" title="La novità">ancora</a>; '
+            'intanto [la guida]({filename}c.md).')
+    build = vetrina_build({
+        "posts/a.md": post(slug="lancio", title="Lancio", status="draft", body=body),
+        "posts/b.md": post(slug="b", title="Novità", date="2027-01-10 09:00"),
+        "posts/c.md": post(slug="c", title="Guida"),
+    })
+    assert build.ok, build.err
+    draft = tmp_path / "output" / "bozze" / "lancio" / "index.html"
+    links = {a.get_text(): a for a in parse(draft).find("article").find_all("a") if a.get_text() in
+             ("la novità", "ancora", "la guida")}
+    assert "href" not in links["la novità"].attrs
+    assert links["la novità"]["title"] == "Scheduled: goes live on 2027-01-10 09:00 +01:00"
+    assert "href" not in links["ancora"].attrs and links["ancora"]["title"] == "La novità"  # the writer's own
+    assert links["la guida"]["href"].endswith("/blog/c/")  # a live post: linked as ever
+    assert not [problem for problem in checks.broken_links(tmp_path / "output") if "bozze/lancio" in problem]
+    assert not (tmp_path / "output" / "blog" / "b").exists()
+
+
+# --- images from other sites: refused by the security policy's img-src unless it allows their origin -------
+
+FOREIGN = "![Una foto](https://altrove.example/foto/chitarra%20rossa.jpg)"
+INLINE = ("![Un punto](data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAh"
+          "KmMIQAAAABJRU5ErkJggg==)")
+
+
+def test_an_image_from_another_site_a_disk_or_inline_data_names_the_file_line_and_src(vetrina_build):
+    product = product_file(slug="cdn", sku="C-1", body="![Il retro](//cdn.example/r.png)")
+    line = product.splitlines().index("![Il retro](//cdn.example/r.png)") + 1
+    build = vetrina_build({"posts/fuori.md": post(body=f"{FOREIGN}\n\n![Dal disco](file:///C:/Foto/disco.jpg)"),
+                           **GOOD_PRODUCT, "products/cdn.md": product,
+                           "pages/punto.md": f"Title: Punto\nSlug: punto\n\nUn punto:\n\n{INLINE}\n"})
+    assert not build.ok
+    assert build.lines == [
+        "content/pages/punto.md:6: image data:image/png;base64,iVBORw0K…: an image written into the page, which "
+        "the security policy's img-src refuses; save it as a file in content/images/ and write /images/its-name.png",
+        "content/posts/fuori.md:8: image https://altrove.example/foto/chitarra%20rossa.jpg: from another site, "
+        "which the security policy's img-src refuses (and which would see the address of every reader); copy it "
+        "into content/images/ and write /images/chitarra%20rossa.jpg, or allow https://altrove.example in "
+        "SITE_CSP_EXTRA['img-src']",
+        "content/posts/fuori.md:10: image file:///C:/Foto/disco.jpg: not an address on the web; copy the file into "
+        "content/images/ and write /images/disco.jpg",
+        f"content/products/cdn.md:{line}: image //cdn.example/r.png: from another site, which the security policy's "
+        "img-src refuses (and which would see the address of every reader); copy it into content/images/ and "
+        "write /images/r.png, or allow https://cdn.example in SITE_CSP_EXTRA['img-src']",
+    ], build.err
+
+
+def test_an_image_from_an_origin_the_policy_allows_is_no_problem(vetrina_build, tmp_path):
+    build = vetrina_build({"posts/fuori.md": post(slug="fuori", body=FOREIGN)},
+                          SITE_CSP_EXTRA={"img-src": ["https://altrove.example/foto/"]})
+    assert build.ok, build.err
+    image = parse(tmp_path / "output" / "blog" / "fuori" / "index.html").select_one(".prose img")
+    assert image["src"] == "https://altrove.example/foto/chitarra%20rossa.jpg"
+    assert "img-src 'self' https://altrove.example/foto/" in (tmp_path / "output" / "_headers").read_text("utf-8")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import html
 import logging
 import os
+import re
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
@@ -18,7 +19,7 @@ from pelican.contents import Content
 from pelican.urlwrappers import URLWrapper
 from pelican.writers import Writer
 
-from . import problems
+from . import problems, security
 
 logger = logging.getLogger(__name__)
 
@@ -75,8 +76,14 @@ class SourceText:
 # --- {filename}, {static} and {attach} links ---------------------------------------------------------------
 
 def check_links(item: Content, context: dict, scheduled: dict, source: SourceText) -> None:
-    """Each intrasite link of the body must reach a file of this build, and not one held back for later."""
+    """Each intrasite link of the body must reach a file of this build, and not one held back for later.
+
+    A draft may link to what goes live with it (a launch post): its preview shows such links without an
+    address (see preview_scheduled_links); a published item that links to a scheduled one is an error.
+    """
     content_path = context["PATH"]
+    if getattr(item, "status", None) == "draft" and scheduled:
+        item._content = preview_scheduled_links(item, content_path, scheduled)
     for match in item._get_intrasite_link_regex().finditer(item._content or ""):
         what = match.group("what")
         if what not in LINK_TARGETS:
@@ -90,8 +97,7 @@ def check_links(item: Content, context: dict, scheduled: dict, source: SourceTex
         target = os.path.join(content_path, candidates[0])
         pelican_says = (f"Unable to find '{value.geturl()}', skipping url replacement.",
                         f"Cannot get modification stamp for {os.path.abspath(target)}")
-        held = next((os.path.abspath(os.path.join(content_path, c)) for c in candidates
-                     if os.path.abspath(os.path.join(content_path, c)) in scheduled), None)
+        held = held_target(candidates, content_path, scheduled)
         if held:
             logger.error("%s: links to %s, scheduled for %s: publish them together or remove the link",
                          source.at(match.group("value")), held, problems.offset_time(scheduled[held]),
@@ -105,6 +111,42 @@ def check_links(item: Content, context: dict, scheduled: dict, source: SourceTex
             logger.error("%s: %s %s: there is no file %s; correct the path or remove the %s",
                          source.at(match.group("value")), thing, written, target, thing,
                          extra={"supersedes": pelican_says})
+
+
+# An intrasite match's markup that is an <a> start tag up to its href (not data-href), and a title.
+ANCHOR_HREF = re.compile(r"^\s*<a\s.*?(?<![\w-])href\s*=\s*$", re.IGNORECASE | re.DOTALL)
+HREF_AT_END = re.compile(r"(?<![\w-])href\s*=\s*$", re.IGNORECASE)
+TITLE_ATTRIBUTE = re.compile(r"(?<![\w-])title\s*=", re.IGNORECASE)
+
+
+def held_target(candidates: list[str], content_path: str, scheduled: dict) -> str | None:
+    """The absolute source path of the scheduled item a link's candidate paths name, if any."""
+    paths = (os.path.abspath(os.path.join(content_path, candidate)) for candidate in candidates)
+    return next((path for path in paths if path in scheduled), None)
+
+
+def preview_scheduled_links(item: Content, content_path: str, scheduled: dict) -> str:
+    """A draft's body where each <a> to a scheduled item keeps its text but has no href yet, and says when.
+
+    The preview has no page to link to (its address would be a broken link there), and the draft itself is
+    never published. Only the link's own start tag changes, through the very pattern Pelican replaces links
+    with, so the rest of the body stays byte for byte as written.
+    """
+    def unlink(match) -> str:
+        markup = match.group("markup")
+        if match.group("what") not in LINK_TARGETS or not ANCHOR_HREF.match(markup):
+            return match.group(0)
+        held = held_target(link_candidates(item, urlparse(match.group("value"))), content_path, scheduled)
+        if held is None:
+            return match.group(0)
+        start = markup[: HREF_AT_END.search(markup).start()].rstrip()
+        rest = match.string[match.end(): match.string.find(">", match.end())]
+        if TITLE_ATTRIBUTE.search(start + rest):
+            return start  # the writer's own title stays
+        when = html.escape(f"Scheduled: goes live on {problems.offset_time(scheduled[held])}")
+        return f'{start} title="{when}"'
+
+    return item._get_intrasite_link_regex().sub(unlink, item._content or "")
 
 
 def _reaches(path: str, what: str, context: dict) -> bool:
@@ -142,6 +184,13 @@ class StaticFiles:
         self.theme_dir = context.get("THEME_STATIC_DIR", "theme").strip("/")
         self.theme_paths = list(context.get("THEME_STATIC_PATHS", ["static"]))
         self.site_url = (context.get("SITEURL") or "").rstrip("/")
+        # Images from elsewhere: the build's security policy (img-src) says which origins a page may load.
+        self.content_path = context["PATH"]
+        self.self_origin = security.site_origin(context)
+        try:
+            self.image_sources = security.policy(context).sources("img-src")
+        except security.SecurityPolicyError:
+            self.image_sources = security.BASE_DIRECTIVES["img-src"]  # the policy's error is reported with _headers
 
     def site_path(self, src: str) -> str | None:
         """The path inside the site of a root-relative or absolute src of this site; None for other sources."""
@@ -150,6 +199,29 @@ class StaticFiles:
         if not src.startswith("/") or src.startswith("//"):
             return None
         return unquote(urlparse(src).path).lstrip("/")
+
+    def foreign(self, src: str) -> str | None:
+        """What is wrong with a src that is not a path of this site (from elsewhere, or inline data), else None.
+
+        Such an image is loaded from another server, which learns the address of everyone who reads the page,
+        and the security policy's img-src refuses it unless SITE_CSP_EXTRA allows its origin."""
+        url = f"https:{src}" if src.startswith("//") else src  # protocol-relative: https on the shop
+        parts = urlparse(url)
+        if not parts.scheme:
+            return None  # relative to the page: on this site
+        if security.allows(self.image_sources, url, self.self_origin):
+            return None
+        folder = self.static_paths[0] if self.static_paths else "images"
+        into = f"{os.path.join(self.content_path, folder, '')} and write /{folder}/{suggested_name(parts)}"
+        if parts.scheme == "data":
+            return (f"{src[:30]}…: an image written into the page, which the security policy's img-src refuses; "
+                    f"save it as a file in {into}")
+        try:
+            origin = security.origin_of(url)
+        except security.SecurityPolicyError:
+            return f"{src}: not an address on the web; copy the file into {into}"
+        return (f"{src}: from another site, which the security policy's img-src refuses (and which would see the "
+                f"address of every reader); copy it into {into}, or allow {origin} in SITE_CSP_EXTRA['img-src']")
 
     def exists(self, path: str) -> bool:
         if path in self.outputs:
@@ -161,6 +233,15 @@ class StaticFiles:
         return False
 
 
+def suggested_name(parts) -> str:
+    """A file name for a copy of an image from elsewhere: the URL's own, or its-name with the data's type."""
+    if parts.scheme == "data":
+        kind = parts.path.split(";")[0].split(",")[0].lower()  # data:image/png;base64,...
+        return "its-name." + {"image/jpeg": "jpg", "image/svg+xml": "svg"}.get(kind, kind.rpartition("/")[2] or "jpg")
+    name = parts.path.rsplit("/", 1)[-1]
+    return name if "." in name else "its-name.jpg"
+
+
 def check_images(item: Content, static_files: StaticFiles, source: SourceText) -> None:
     """Each <img> of the body that points into the site must be one of the files the build copies."""
     if "<img" not in (item._content or ""):
@@ -170,7 +251,12 @@ def check_images(item: Content, static_files: StaticFiles, source: SourceText) -
         if src.startswith("{"):
             continue  # {static}, {attach}: checked with the links
         path = static_files.site_path(src)
-        if path is None or static_files.exists(path):
+        if path is None:
+            problem = static_files.foreign(src)
+            if problem:
+                logger.error("%s: image %s", source.at(src), problem)
+            continue
+        if static_files.exists(path):
             continue
         folders = ", ".join(static_files.static_paths) or "none"
         logger.error("%s: image %s: no such file in the content's static folders (%s) or in the theme; "
