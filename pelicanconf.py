@@ -48,6 +48,8 @@ MARKDOWN = {
         "markdown.extensions.meta": {},
         "markdown.extensions.toc": {"permalink": False},
         "markdown.extensions.smarty": {},
+        # Aligned table columns get an align-* class, not the inline style the security policy refuses.
+        "core.markdown_align": {},
     },
     "output_format": "html",
 }
@@ -141,14 +143,17 @@ COMMENTS_ON_PRODUCTS = True
 COMMENTS_ISSO_URL = "http://127.0.0.1:8080"
 # Where the build fetches approved comments (None: the same URL; $VETRINA_ISSO_BUILD_URL wins).
 COMMENTS_ISSO_BUILD_URL = None
-# The record of published comments (relative: under CACHE_PATH), the copy published with the site, and where
-# a build without a local record downloads it (None: SITEURL + "/comments.json"; $VETRINA_COMMENTS_RECORD_URL wins).
+# The record of published comments (relative: under CACHE_PATH; one comments-<instance>.json per Isso), the copy
+# published with the site, and where a build without a local record downloads it (None: SITEURL +
+# "/comments.json"; $VETRINA_COMMENTS_RECORD_URL wins).
 COMMENTS_RECORD_PATH = "comments.json"
 COMMENTS_RECORD_PUBLISH = "comments.json"
 COMMENTS_RECORD_URL = None
-# More than this share of the published comments missing from Isso at once is kept as an apparent mass loss;
-# accept a real one for one build with $VETRINA_COMMENTS_ACCEPT_LOSS=1.
+# More than this share, and at least COMMENTS_MIN_LOSS, of the published comments missing from Isso at once (or
+# every thread empty with at least that many published) is kept as an apparent mass loss; accept a real one for
+# one build with $VETRINA_COMMENTS_ACCEPT_LOSS=1.
 COMMENTS_MAX_LOSS = 0.5
+COMMENTS_MIN_LOSS = 10
 COMMENTS_ACCEPT_LOSS = False
 # For giscus: {"repo": ..., "repo_id": ..., "category": ..., "category_id": ...}; for Disqus: the shortname.
 COMMENTS_GISCUS = {}
@@ -194,7 +199,8 @@ TRANSLATION_FEED_RSS = None
 
 # --- Newsletter (`invoke newsletter`; SMTP only from VETRINA_SMTP_* variables) --
 # List-Unsubscribe points to NEWSLETTER_UNSUBSCRIBE_URL (default SITEURL/newsletter/, a static page).
-# True only when that URL is an https endpoint that unsubscribes on a POST (RFC 8058 one-click).
+# True only when that URL is an https endpoint that unsubscribes on a POST (RFC 8058 one-click); then each
+# message's URL names its recipient with a token signed by $VETRINA_NEWSLETTER_SECRET, which the endpoint checks.
 NEWSLETTER_UNSUBSCRIBE_POST = False
 
 # --- Development ------------------------------------------------------------

@@ -77,34 +77,45 @@ def comments(c, port=8000):
 
 @task(help={"target": "a folder, user@host:/path or git:BRANCH; default: $VETRINA_PUBLISH_TARGET, then PUBLISH_TARGET",
             "rsync_only": "the host gives rsync but no shell: upload in place, best effort (or PUBLISH_SHELL = False)",
-            "rollback": "point current back at the previous release; nothing is built"})
-def publish(c, target=None, rsync_only=False, rollback=False):
-    """Production build checked in a staging folder, then a new release switched in atomically on the target."""
+            "rollback": "point current back at the previous release; nothing is built",
+            "break_lock": "break the target's lock left by a cut publish: one older than PUBLISH_LOCK_STALE_HOURS, "
+                          "or one whose process on this machine has ended"})
+def publish(c, target=None, rsync_only=False, rollback=False, break_lock=False):
+    """Production build checked in a staging folder, uploaded from that same folder as a new release switched in
+    atomically on the target, and only then swapped into output/."""
     from core import checks
     from core import publish as releases
     from core.build import build_site, load_settings
 
     settings = load_settings(PROD_SETTINGS)
     rsh = os.environ.get("RSYNC_RSH") or "ssh"
+    summaries = []
+
+    def upload(folder):
+        # The checked folder itself, not output/: `invoke serve` or `build` may replace output/ meanwhile.
+        if destination is not None:
+            summaries.append(releases.publish(folder, destination, config, rsh, repo=ROOT, break_lock=break_lock))
+
     try:
         config = releases.PublishSettings.from_settings(settings)
         address = target or os.environ.get("VETRINA_PUBLISH_TARGET") or config.target
         destination = releases.prepare(address, config, rsh, rsync_only)  # its programs found before any build
+        validator = None if rollback else checks.missing_validator()  # so is the checks' validator
+        if validator:
+            raise releases.PublishError(f"{validator}, then publish again. Nothing was built.")
         with releases.locked(OUTPUT.with_name(f".{OUTPUT.name}-publish") / "lock"):
             if rollback:
-                summary = releases.rollback(destination, rsh)
+                summaries.append(releases.rollback(destination, rsh, config=config, break_lock=break_lock))
             elif not build_site(ROOT, PROD_SETTINGS, OUTPUT, CONTENT,
-                                accept=lambda folder: checks.passes(folder, settings["SITEURL"])):
+                                accept=lambda folder: checks.passes(folder, settings["SITEURL"]), then=upload):
                 raise Exit("Publish stopped: the build or its checks failed (see above); output/ still holds "
                            "the last good build and nothing was uploaded.", code=1)
             elif destination is None:
                 print("Production site checked and ready in output/: upload it to your host, or give --target.")
                 return
-            else:
-                summary = releases.publish(OUTPUT, destination, config, rsh, repo=ROOT)
     except releases.PublishError as error:
         raise Exit(f"Publish: {error}", code=1) from None
-    for line in summary.lines():
+    for line in summaries[0].lines():
         print(line)
 
 
@@ -148,10 +159,13 @@ def check(c, skip_html=False):
         raise Exit("Checks failed.", code=1)
 
 
-@task(help={"send": "send it through SMTP (VETRINA_SMTP_* variables); without it, only a preview is written",
+@task(optional=["resend_in_doubt"],
+      help={"send": "send it through SMTP (VETRINA_SMTP_* variables); without it, only a preview is written",
             "dry_run": "say what --send would do now (to send, sent before, suppressed, in doubt); send nothing",
-            "status": "the latest campaign: counts per state, failed and in-doubt addresses (no build)",
-            "resend_in_doubt": "send the latest campaign's in-doubt messages again, with the same Message-ID",
+            "status": "the latest campaign, and every campaign with messages in doubt: counts per state, "
+                      "failed, bounced and in-doubt addresses (no build)",
+            "resend_in_doubt": "send the in-doubt messages again, with the same Message-ID: of every campaign, "
+                               "or of campaign N with --resend-in-doubt N",
             "unsubscribe": "add this address to the unsubscribed list, which every send honours (no build)",
             "build": "make a production build first (default); --no-build uses output/ as it is"})
 def newsletter(c, send=False, dry_run=False, status=False, resend_in_doubt=False, unsubscribe=None, build=True):
