@@ -105,7 +105,7 @@ def read_recipients(path: Path) -> tuple[list[recipients.Recipient], list]:
     if not path.is_file():
         raise NewsletterConfigurationError(f"no recipients file at {path} "
                                            "(one address a line; set VETRINA_NEWSLETTER_RECIPIENTS)")
-    parsed = recipients.parse(path.read_text(encoding="utf-8"), str(path))
+    parsed = recipients.parse(path.read_text(encoding="utf-8"), recipients.shown(path))
     if not parsed.recipients:
         raise NewsletterConfigurationError(f"{path} lists no valid recipient")
     return parsed.recipients, [*parsed.invalid, *parsed.duplicates]

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import idna
 
@@ -95,6 +96,15 @@ def strip_comment(line: str) -> str:
     if stripped.startswith("#"):
         return ""
     return re.split(r"\s#", stripped, maxsplit=1)[0].strip()
+
+
+def shown(path) -> str:
+    """A file as the owner typed it: relative to the current folder when it is inside it."""
+    path = Path(path)
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
 
 
 def parse(text: str, source: str) -> AddressList:

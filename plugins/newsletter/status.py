@@ -28,11 +28,11 @@ def status(root: Path, settings: dict, environ=os.environ) -> list[str]:
     current = campaigns.latest(config.campaign_dir)
     if current is None:
         last = state.last_number(state.load(config.state_file))
-        return [f"No campaign yet in {config.campaign_dir}" + (f" (the state file records {last} issues)." if last
+        return [f"No campaign yet in {recipients.shown(config.campaign_dir)}" + (f" (the state file records {last} issues)." if last
                                                                 else ".")]
     running = not lock.is_free(config.lock_file)
     listed_path = recipients_file(environ, root)
-    listed = (recipients.parse(listed_path.read_text(encoding="utf-8"), str(listed_path)).recipients
+    listed = (recipients.parse(listed_path.read_text(encoding="utf-8"), recipients.shown(listed_path)).recipients
               if listed_path.is_file() else None)
     unsubscribed = suppression.load(config.suppression_file).keys
     entries = entries_of(current, running)

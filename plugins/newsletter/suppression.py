@@ -13,7 +13,7 @@ HEADER = ("# Unsubscribed from the newsletter: never sent to, whatever the subsc
 def load(path: Path) -> recipients.AddressList:
     if not path.is_file():
         return recipients.AddressList()
-    return recipients.parse(path.read_text(encoding="utf-8"), str(path))
+    return recipients.parse(path.read_text(encoding="utf-8"), recipients.shown(path))
 
 
 def add(path: Path, address: str) -> tuple[str, bool]:
