@@ -229,11 +229,28 @@ def headers(c, server="nginx"):
         raise Exit(str(error), code=1) from None
 
 
-@task(help={"runs": "builds of each kind (default 5); the median is reported"})
-def bench(c, runs=5):
-    """Build time of the demo against vanilla Pelican on the same content, as a ratio (no absolute claims)."""
+@task(help={"runs": "demo only: builds of each kind (default 5); the median is reported",
+            "posts": "posts of a synthetic shop: benchmark it instead of the demo",
+            "products": "products of the synthetic shop",
+            "sizes": "several synthetic sizes in one go, e.g. 500,2000,5000 (each: that many posts and products)",
+            "rounds": "synthetic: rounds of cold, vanilla and warm builds (default 3)",
+            "warmup": "synthetic: cold and vanilla builds run first and not counted (default 1)",
+            "images": "synthetic: on (default) or off", "comments": "synthetic: on (default) or off",
+            "seed": "synthetic: the generator's seed (default 0)",
+            "chart": "synthetic: also write the table as an SVG bar chart"})
+def bench(c, runs=5, posts=0, products=0, sizes="", rounds=3, warmup=1, images="on", comments="on", seed=0,
+          chart=""):
+    """Build time against vanilla Pelican: the demo, or a synthetic shop (--posts N --products N, or --sizes)."""
     from core import bench as harness
 
+    if posts or products or sizes:
+        try:
+            harness.bench_shops(ROOT, harness.shapes_of(posts, products, sizes), rounds=int(rounds),
+                                warmup=int(warmup), images=images, comments=comments, seed=int(seed), chart=chart,
+                                progress=lambda line: print(line, flush=True))
+        except harness.BenchError as error:
+            raise Exit(str(error), code=2 if isinstance(error, harness.BenchOptionError) else 1) from None
+        return
     times = harness.bench(ROOT, DEV_SETTINGS, CONTENT, int(runs))
     print(f"vanilla Pelican: median {times.median_vanilla:.2f} s over {runs} builds (posts and pages only)")
     print(f"Vetrina:         median {times.median_vetrina:.2f} s over {runs} builds (+ products, feeds, sitemap, JSON-LD, images)")

@@ -120,3 +120,526 @@ def audit(root: Path, settings: Path, content: Path) -> tuple[list[Weights], flo
         timed_build(root, vanilla_settings(folder, content), folder / "vanilla", content)
         ours, theirs = page_weights(folder / "vetrina"), page_weights(folder / "vanilla")
     return [weights("vanilla Pelican", theirs), weights("Vetrina", ours)], median_ratio(ours, theirs)
+
+
+# --- The performance harness: a synthetic shop, cold and warm Vetrina builds, vanilla Pelican ------------------
+
+# Vanilla Pelican on the synthetic shop: its built-in simple theme, no plugins, its default feeds; frozen here
+# so that every measurement compares against the same thing.
+VANILLA_SIMPLE_SETTINGS = """\
+AUTHOR = "Redazione"
+SITENAME = "Vanilla Pelican"
+SITEURL = ""
+PATH = {content!r}
+CACHE_PATH = {cache!r}
+ARTICLE_PATHS = ["posts", "products"]
+PAGE_PATHS = ["pages"]
+STATIC_PATHS = ["images"]
+THEME = "simple"
+PLUGINS = []
+TIMEZONE = "Europe/Rome"
+DEFAULT_LANG = "it"
+DEFAULT_PAGINATION = 6
+"""
+
+# The project's own settings, with the synthetic shop's folders and the bench's Isso.
+SHOP_SETTINGS = """\
+import runpy as _runpy
+
+globals().update({{name: value for name, value in _runpy.run_path({project!r}).items() if name.isupper()}})
+PATH = {content!r}
+CACHE_PATH = {cache!r}
+THEME = {theme!r}
+PLUGIN_PATHS = [{plugins!r}]
+SHOP_TODAY = {today!r}
+COMMENTS_ISSO_URL = {isso!r} or COMMENTS_ISSO_URL
+COMMENTS_ISSO_BUILD_URL = {isso!r}
+"""
+
+PHASE_LINE = "VETRINA_PHASE"
+SAMPLE_EVERY = 0.05  # seconds between two samples of the memory of a build and its workers
+COMMENTED_SHARE = 10  # one item in this many gets comments
+TARGET_COLD = 1.5  # a cold build, at most this many times vanilla Pelican's (paired median)
+TARGET_WARM = 0.5  # a warm rebuild after editing one post, at most this share of the cold build
+
+
+def shop_settings(folder: Path, root: Path, content: Path, cache: Path, isso_url: str, today: str) -> Path:
+    path = Path(folder) / "vetrina-settings.py"
+    path.write_text(SHOP_SETTINGS.format(
+        project=str(Path(root) / "pelicanconf.py"), content=str(content), cache=str(cache),
+        theme=str(Path(root) / "theme"), plugins=str(Path(root) / "plugins"), today=today, isso=isso_url),
+        encoding="utf-8")
+    return path
+
+
+def vanilla_simple_settings(folder: Path, content: Path, cache: Path) -> Path:
+    path = Path(folder) / "vanilla-simple.py"
+    path.write_text(VANILLA_SIMPLE_SETTINGS.format(content=str(content), cache=str(cache)), encoding="utf-8")
+    return path
+
+
+class PhaseClock:
+    """Where a build's time goes: each generator's context and output, what runs between and after, images.
+
+    The runner makes one when VETRINA_PHASES=1 and prints its lines on stderr at the end of the build.
+    """
+
+    def __init__(self, clock=time.perf_counter):
+        self.clock = clock
+        self.started = self.last = clock()
+        self.marks: list[tuple[str, float]] = []
+        self.spans: list[tuple[str, float, float]] = []  # (generator phase, start, end)
+        self.images: list[tuple[float, float]] = []
+
+    @classmethod
+    def from_environment(cls) -> PhaseClock | None:
+        import os
+
+        if os.environ.get("VETRINA_PHASES") != "1":
+            return None
+        clock = cls()
+        clock.attach()
+        return clock
+
+    def attach(self) -> None:
+        from pelican import signals
+
+        signals.generator_init.connect(self._wrap_generator, weak=False)
+        try:
+            from .responsive import ResponsiveImages
+        except ImportError:
+            return
+        write = getattr(ResponsiveImages, "write", None)
+        if write is not None:
+            ResponsiveImages.write = self._timed_images(write)
+
+    def _timed_images(self, write):
+        def timed(images, *args, **kwargs):
+            start = self.clock()
+            try:
+                return write(images, *args, **kwargs)
+            finally:
+                self.images.append((start, self.clock()))
+        return timed
+
+    def _wrap_generator(self, generator) -> None:
+        name = type(generator).__name__
+        for method, phase in (("generate_context", "context"), ("generate_output", "output")):
+            bound = getattr(generator, method, None)
+            if bound is not None:
+                setattr(generator, method, self._timed(f"{name} {phase}", bound))
+
+    def _timed(self, name: str, function):
+        def timed(*args, **kwargs):
+            start = self.clock()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                self.spans.append((name, start, self.clock()))
+        return timed
+
+    def mark(self, name: str) -> None:
+        now = self.clock()
+        self.marks.append((name, now - self.last))
+        self.last = now
+
+    def phases(self) -> dict[str, float]:
+        return phases_of(self.marks, self.spans, self.images)
+
+    def lines(self) -> str:
+        return "\n".join(f"{PHASE_LINE}\t{name}\t{seconds:.4f}" for name, seconds in self.phases().items())
+
+
+def phases_of(marks: list[tuple[str, float]], spans: list[tuple[str, float, float]],
+              images: list[tuple[float, float]]) -> dict[str, float]:
+    """Seconds per phase, in order; the generator spans are split out of the mark named "run", images out of
+    the phase that ran them, so the phases add up to the whole build."""
+    found: dict[str, float] = {}
+    image_time = sum(end - start for start, end in images)
+
+    def inside(start: float, end: float) -> float:
+        return sum(e - s for s, e in images if s >= start and e <= end)
+
+    for name, seconds in marks:
+        if name != "run" or not spans:
+            found[name] = found.get(name, 0.0) + seconds - (image_time if name == "run" else 0.0)
+            continue
+        contexts = [span for span in spans if span[0].endswith(" context")]
+        outputs = [span for span in spans if span[0].endswith(" output")]
+        for phase, start, end in spans:
+            found[phase] = found.get(phase, 0.0) + (end - start) - inside(start, end)
+        if contexts and outputs:
+            between = min(s for _, s, _ in outputs) - max(e for _, _, e in contexts)
+            found["between reading and writing"] = between - inside(max(e for _, _, e in contexts),
+                                                                     min(s for _, s, _ in outputs))
+        accounted = sum(found[phase] for phase in dict.fromkeys(span[0] for span in spans))
+        found["the rest of the run (finalized signals)"] = (seconds - accounted - image_time
+                                                            - found.get("between reading and writing", 0.0))
+    if images:
+        found["images (WebP)"] = image_time
+    return {name: max(0.0, value) for name, value in found.items()}
+
+
+def parse_phases(stderr: str) -> tuple[dict[str, float], str]:
+    """The phase lines a build printed, and the rest of what it printed."""
+    phases, rest = {}, []
+    for line in stderr.splitlines():
+        parts = line.split("\t")
+        if len(parts) == 3 and parts[0] == PHASE_LINE:
+            phases[parts[1]] = phases.get(parts[1], 0.0) + float(parts[2])
+        else:
+            rest.append(line)
+    return phases, "\n".join(rest)
+
+
+@dataclass(frozen=True)
+class Measured:
+    """One build: wall and CPU seconds (the process and the workers it waited for), peak RSS in bytes
+    (the sum over the process and its children, sampled), and its phases when it printed them."""
+
+    seconds: float
+    cpu: float
+    peak_rss: int
+    phases: dict
+
+    @property
+    def images(self) -> float | None:
+        return self.phases.get("images (WebP)")
+
+
+def _parents() -> dict[int, int]:
+    import os
+
+    parents = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat", "rb") as handle:
+                    stat = handle.read()
+            except OSError:
+                continue
+            parents[int(entry)] = int(stat[stat.rindex(b")") + 2:].split()[1])
+    return parents
+
+
+def tree_rss(pid: int) -> int:
+    """Resident bytes of pid and all its descendants now (0 when it is gone)."""
+    import os
+
+    parents = _parents()
+    children: dict[int, list[int]] = {}
+    for child, parent in parents.items():
+        children.setdefault(parent, []).append(child)
+    page, total, stack = os.sysconf("SC_PAGE_SIZE"), 0, [pid]
+    while stack:
+        current = stack.pop()
+        try:
+            with open(f"/proc/{current}/statm", "rb") as handle:
+                total += int(handle.read().split()[1]) * page
+        except (OSError, IndexError, ValueError):
+            continue
+        stack.extend(children.get(current, ()))
+    return total
+
+
+def measured_run(command: list[str], cwd: Path, env: dict) -> Measured:
+    """Run one build as a new process, sampling its memory; fails with what it printed when it fails."""
+    import resource
+    import threading
+
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.perf_counter()
+    process = subprocess.Popen(command, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    peak = [0]
+    done = threading.Event()
+
+    def sample():
+        while not done.wait(SAMPLE_EVERY):
+            peak[0] = max(peak[0], tree_rss(process.pid))
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    stderr = process.stderr.read().decode("utf-8", errors="replace")
+    process.wait()
+    seconds = time.perf_counter() - started
+    done.set()
+    sampler.join()
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    phases, rest = parse_phases(stderr)
+    if phases:
+        phases["process start, imports and exit"] = max(0.0, seconds - sum(phases.values()))
+    if process.returncode != 0:
+        raise BenchError(f"{' '.join(command[1:4])}: the build failed (exit {process.returncode}):\n{rest.strip()}")
+    return Measured(seconds, cpu, peak[0], phases)
+
+
+class BenchError(RuntimeError):
+    """A build of the bench failed, or the bench cannot run."""
+
+
+@dataclass(frozen=True)
+class Round:
+    cold: Measured
+    vanilla: Measured
+    warm: Measured
+
+
+@dataclass(frozen=True)
+class Summary:
+    """The medians and paired ratios of the rounds of one size."""
+
+    posts: int
+    products: int
+    rounds: tuple[Round, ...]
+
+    @property
+    def pages(self) -> int:
+        return self.posts + self.products
+
+    def median(self, kind: str, field: str = "seconds") -> float:
+        return statistics.median(getattr(getattr(r, kind), field) for r in self.rounds)
+
+    def ratios(self, top: str = "cold", bottom: str = "vanilla", field: str = "seconds") -> list[float]:
+        return [getattr(getattr(r, top), field) / getattr(getattr(r, bottom), field) for r in self.rounds]
+
+    def ratio(self, top: str = "cold", bottom: str = "vanilla", field: str = "seconds") -> float:
+        """The paired median: the ratio of each round, then their median."""
+        return statistics.median(self.ratios(top, bottom, field))
+
+    def peak_rss(self, kind: str) -> int:
+        """The highest peak of the rounds: what the machine must hold."""
+        return max(getattr(r, kind).peak_rss for r in self.rounds)
+
+    def ms_per_page(self, kind: str) -> float:
+        return 1000 * self.median(kind) / self.pages
+
+    def images(self) -> float | None:
+        found = [r.cold.images for r in self.rounds if r.cold.images is not None]
+        return statistics.median(found) if found else None
+
+    def phases(self, kind: str = "cold") -> dict[str, float]:
+        names: dict[str, None] = {}
+        for r in self.rounds:
+            names.update(dict.fromkeys(getattr(r, kind).phases))
+        return {name: statistics.median(getattr(r, kind).phases.get(name, 0.0) for r in self.rounds)
+                for name in names}
+
+
+KINDS = (("cold", "Vetrina cold"), ("vanilla", "vanilla Pelican (simple theme), cold"),
+         ("warm", "Vetrina warm (one post edited)"))
+
+
+def mib(size: float) -> str:
+    return f"{size / 2 ** 20:.0f} MiB"
+
+
+def table(summary: Summary) -> str:
+    """The bench's table for one size: medians, ms per page, CPU, peak RSS, paired ratios, phases."""
+    rows = [("", "median", "ms/page", "CPU", "peak RSS")]
+    for kind, label in KINDS:
+        rows.append((label, f"{summary.median(kind):.2f} s", f"{summary.ms_per_page(kind):.1f}",
+                     f"{summary.median(kind, 'cpu'):.2f} s", mib(summary.peak_rss(kind))))
+    images = summary.images()
+    if images is not None:
+        rows.append(("image encoding (in the cold build)", f"{images:.2f} s",
+                     f"{1000 * images / summary.pages:.1f}", "", ""))
+    width = [max(len(row[column]) for row in rows) for column in range(5)]
+    lines = [f"{summary.posts} posts + {summary.products} products = {summary.pages} pages, "
+             f"{len(summary.rounds)} rounds (median wall and CPU, the highest peak RSS)"]
+    lines += ["  ".join(cell.ljust(width[0]) if i == 0 else cell.rjust(width[i]) for i, cell in enumerate(row))
+              for row in rows]
+    per_round = lambda values: " ".join(f"{value:.2f}" for value in values)  # noqa: E731
+    lines.append(f"Vetrina cold / vanilla, per round: {per_round(summary.ratios())}; paired median "
+                 f"{summary.ratio():.2f} (CPU {summary.ratio(field='cpu'):.2f})")
+    lines.append(f"Vetrina warm / cold, per round: {per_round(summary.ratios('warm', 'cold'))}; paired median "
+                 f"{summary.ratio('warm', 'cold'):.2f}")
+    cold, warm = summary.ratio(), summary.ratio("warm", "cold")
+    met = lambda value, target: "met" if value <= target else "not met"  # noqa: E731
+    lines.append(f"Targets: cold / vanilla at most {TARGET_COLD:.1f}: {cold:.2f} ({met(cold, TARGET_COLD)}); "
+                 f"warm / cold at most {TARGET_WARM:.1f}: {warm:.2f} ({met(warm, TARGET_WARM)})")
+    phases = summary.phases()
+    if phases:
+        total = summary.median("cold")
+        lines.append("Where the cold build's time went (median s, share of the median build):")
+        name_width = max(len(name) for name in phases)
+        lines += [f"  {name.ljust(name_width)}  {seconds:8.2f} s  {100 * seconds / total:5.1f} %"
+                  for name, seconds in phases.items()]
+    return "\n".join(lines)
+
+
+def sizes_table(summaries: list[Summary]) -> str:
+    """One line per size: the paired ratio, ms per page, and how the ratio grows from the smallest size."""
+    lines = ["pages (posts + products)   Vetrina cold   vanilla   ratio   ms/page   warm/cold   peak RSS"]
+    for s in summaries:
+        lines.append(f"{s.pages:>8} ({s.posts} + {s.products})".ljust(27)
+                     + f"{s.median('cold'):>10.2f} s  {s.median('vanilla'):>6.2f} s  {s.ratio():>6.2f}  "
+                       f"{s.ms_per_page('cold'):>8.1f}  {s.ratio('warm', 'cold'):>9.2f}  {mib(s.peak_rss('cold')):>9}")
+    if len(summaries) > 1:
+        first, last = summaries[0], summaries[-1]
+        lines.append(f"ratio at {last.pages} pages / ratio at {first.pages} pages: "
+                     f"{last.ratio() / first.ratio():.2f} (linear cost: at most 1.10)")
+    return "\n".join(lines)
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+
+
+def svg_chart(title: str, bars: list[tuple[str, float]], unit: str = "s") -> str:
+    """A horizontal bar chart as a small standalone SVG document."""
+    label_width, bar_width, row, top = 340, 420, 26, 40
+    largest = max((value for _, value in bars), default=0) or 1
+    height = top + row * len(bars) + 20
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{label_width + bar_width + 90}" height="{height}" '
+             f'font-family="sans-serif" font-size="13">',
+             f'<title>{_escape(title)}</title>',
+             f'<text x="10" y="24" font-size="15" font-weight="bold">{_escape(title)}</text>']
+    for index, (label, value) in enumerate(bars):
+        y = top + index * row
+        length = max(1.0, bar_width * value / largest)
+        parts += [f'<text x="{label_width - 8}" y="{y + 16}" text-anchor="end">{_escape(label)}</text>',
+                  f'<rect x="{label_width}" y="{y + 3}" width="{length:.1f}" height="{row - 8}" fill="#7a4b2a"/>',
+                  f'<text x="{label_width + length + 6:.1f}" y="{y + 16}">{value:.2f} {_escape(unit)}</text>']
+    parts.append("</svg>")
+    return "\n".join(parts) + "\n"
+
+
+def chart_of(summaries: list[Summary]) -> str:
+    """The chart of a run: the medians and phases of one size, or the paired ratio per size."""
+    if len(summaries) > 1:
+        return svg_chart("Vetrina cold / vanilla Pelican, paired median, by size",
+                         [(f"{s.pages} pages", s.ratio()) for s in summaries], unit="×")
+    summary = summaries[0]
+    bars = [(label, summary.median(kind)) for kind, label in KINDS]
+    if summary.images() is not None:
+        bars.append(("image encoding (in the cold build)", summary.images()))
+    bars += [(f"phase: {name}", seconds) for name, seconds in summary.phases().items() if name != "images (WebP)"]
+    return svg_chart(f"Build times, {summary.pages} pages (median of {len(summary.rounds)} rounds)", bars)
+
+
+def add_comments(isso_url: str, uris: list[str], seed: int = 0) -> int:
+    """Post one to three comments on every tenth page, as visitors would; returns how many."""
+    import json
+    import random
+    import urllib.request
+
+    posted = 0
+    for index, uri in enumerate(uris[::COMMENTED_SHARE]):
+        rng = random.Random(f"comments-{index}-{seed}")
+        for number in range(rng.randint(1, 3)):
+            author = rng.choice(("Giulia", "Marco", "Sara", "Luca"))
+            body = json.dumps({"text": f"Commento di prova numero {number + 1}: utile, grazie.",
+                               "author": author, "title": "Una prova"}).encode()
+            request = urllib.request.Request(f"{isso_url}/new?uri={uri}", data=body, method="POST",
+                                             headers={"Content-Type": "application/json"})
+            with urllib.request.urlopen(request, timeout=10):
+                posted += 1
+    return posted
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def runner_env(root: Path, phases: bool) -> dict:
+    import os
+
+    plugins = str(Path(root) / "plugins")
+    path = [plugins, *filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep))]
+    env = {name: value for name, value in os.environ.items() if not name.startswith("VETRINA_")}
+    env["PYTHONPATH"] = os.pathsep.join(path)
+    if phases:
+        env["VETRINA_PHASES"] = "1"
+    return env
+
+
+def bench_shop(root: Path, posts: int, products: int, rounds: int = 3, warmup: int = 1, images: bool = True,
+               comments: bool = True, seed: int = 0, progress=print) -> Summary:
+    """Generate the synthetic shop in a temporary folder and run the rounds; the folder is removed after."""
+    from contextlib import ExitStack
+
+    from . import synthetic
+
+    root = Path(root)
+    with tempfile.TemporaryDirectory(prefix="vetrina-bench-") as folder, ExitStack() as stack:
+        folder = Path(folder)
+        progress(f"writing {posts} posts + {products} products (seed {seed}, images {'on' if images else 'off'})")
+        shop = synthetic.write_shop(folder / "content", posts, products, seed=seed, images=images)
+        vanilla_content = synthetic.write_vanilla(folder / "vanilla-content", posts, products, seed=seed, images=images)
+        isso_url = ""
+        if comments:
+            from comments import server as isso_server
+
+            port = _free_port()
+            config = isso_server.write_config(folder / "isso", "http://127.0.0.1:8000", port, moderated=False,
+                                              guarded=False)
+            process = isso_server.start(config, folder / "isso" / "isso.log")
+            stack.callback(isso_server.stop, process)
+            isso_url = f"http://127.0.0.1:{port}"
+            isso_server.wait_until_ready(isso_url, process)
+            count = add_comments(isso_url, [*shop.post_urls, *shop.product_urls], seed)
+            progress(f"local Isso at {isso_url}: {count} comments on every {COMMENTED_SHARE}th page")
+        cache, output = folder / "cache", folder / "output"
+        settings = shop_settings(folder, root, shop.folder, cache, isso_url, synthetic.TODAY)
+        vanilla = vanilla_simple_settings(folder, vanilla_content, folder / "vanilla-cache")
+        env = runner_env(root, phases=True)
+        ours = [sys.executable, "-m", "core.runner", str(shop.folder), "-s", str(settings), "-o", str(output)]
+        theirs = [sys.executable, "-m", "pelican", str(vanilla_content), "-s", str(vanilla), "-o",
+                  str(folder / "vanilla-output"), "-q"]
+        done = []
+        for number in range(warmup + rounds):
+            name = f"warm-up {number + 1}/{warmup}" if number < warmup else f"round {number - warmup + 1}/{rounds}"
+            for path in (output, cache, folder / "vanilla-output", folder / "vanilla-cache"):
+                shutil.rmtree(path, ignore_errors=True)
+            cold = measured_run(ours, root, env)
+            progress(f"{name}: Vetrina cold {cold.seconds:.2f} s (CPU {cold.cpu:.2f} s, {mib(cold.peak_rss)})")
+            plain = measured_run(theirs, root, env)
+            progress(f"{name}: vanilla Pelican {plain.seconds:.2f} s (CPU {plain.cpu:.2f} s, {mib(plain.peak_rss)})")
+            if number < warmup:
+                continue
+            synthetic.edit_post(shop, number)
+            warm = measured_run(ours, root, env)
+            progress(f"{name}: Vetrina warm {warm.seconds:.2f} s ({warm.seconds / cold.seconds:.2f} of cold)")
+            done.append(Round(cold, plain, warm))
+    return Summary(posts, products, tuple(done))
+
+
+class BenchOptionError(BenchError):
+    """A bench option that makes no sense (the command line's fault, exit code 2)."""
+
+
+def shapes_of(posts: int, products: int, sizes: str) -> list[tuple[int, int]]:
+    """The (posts, products) of each synthetic shop to measure; BenchError for options that make no sense."""
+    try:
+        shapes = [(int(size), int(size)) for size in sizes.split(",")] if sizes else [(int(posts), int(products))]
+    except ValueError:
+        raise BenchOptionError(f"--sizes {sizes}: write whole numbers separated by commas, e.g. --sizes 500,2000") from None
+    if any(sum(shape) < 1 or min(shape) < 0 for shape in shapes):
+        raise BenchOptionError("the sizes must be at least 1 (and --posts, --products not negative)")
+    return shapes
+
+
+def bench_shops(root: Path, shapes: list[tuple[int, int]], *, rounds: int, warmup: int, images: str,
+                comments: str, seed: int, chart: str, progress) -> None:
+    """Measure each synthetic shop and print its table (then one row per size, and the chart if asked)."""
+    for name, value in (("images", images), ("comments", comments)):
+        if value not in ("on", "off"):
+            raise BenchOptionError(f"--{name} {value}: write --{name} on or --{name} off")
+    if rounds < 1:
+        raise BenchOptionError("--rounds must be at least 1")
+    summaries = []
+    for shape in shapes:
+        summary = bench_shop(root, *shape, rounds=rounds, warmup=warmup, images=images == "on",
+                             comments=comments == "on", seed=seed, progress=progress)
+        progress(table(summary))
+        summaries.append(summary)
+    if len(summaries) > 1:
+        progress(sizes_table(summaries))
+    if chart:
+        Path(chart).write_text(chart_of(summaries), encoding="utf-8")
+        progress(f"chart written to {chart}")

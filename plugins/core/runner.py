@@ -173,6 +173,11 @@ def main(argv=None) -> int:
         logging.getLogger().addHandler(DEFAULT_LOG_HANDLER)
     settings_file = os.path.abspath(args.settings)
     started = False
+    phases = None
+    if os.environ.get("VETRINA_PHASES") == "1":  # where the build's time went, on stderr, for the bench
+        from .bench import PhaseClock
+
+        phases = PhaseClock.from_environment()
     try:
         settings = read_settings(settings_file, override={
             "PATH": os.path.abspath(args.content), "OUTPUT_PATH": os.path.abspath(args.output),
@@ -180,7 +185,12 @@ def main(argv=None) -> int:
         collector.configure(settings)
         pelican = Pelican(settings)  # the plugins check their settings here
         started = True
+        if phases:
+            phases.mark("settings and plugins")
         pelican.run()
+        if phases:
+            phases.mark("run")
+            print(phases.lines(), file=sys.stderr)
     except KeyboardInterrupt:
         print("The build was interrupted.", file=sys.stderr)
         return 130
