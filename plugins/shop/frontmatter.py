@@ -31,6 +31,25 @@ def _timestamp(loader, node):
 
 _Loader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp)
 
+if hasattr(yaml, "CSafeLoader"):  # PyYAML built with libyaml: the same data, parsed in C
+
+    class _FastLoader(yaml.CSafeLoader):
+        """The safe loader on libyaml's parser, with the same date check; its errors are explained by _Loader."""
+
+    _FastLoader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp)
+else:  # pragma: no cover - PyYAML without libyaml
+    _FastLoader = None
+
+
+def load(yaml_text: str):
+    """The YAML fields' data, read with libyaml when it is there; any error is reported by the Python loader."""
+    if _FastLoader is not None:
+        try:
+            return yaml.load(yaml_text, Loader=_FastLoader)
+        except yaml.YAMLError:
+            pass  # the pure-Python loader below raises it again, with the marks and wording the messages expect
+    return yaml.load(yaml_text, Loader=_Loader)
+
 
 def split(text: str) -> tuple[dict, str]:
     """(fields, markdown body) of a file that starts with a --- fenced YAML block."""
@@ -44,7 +63,7 @@ def split(text: str) -> tuple[dict, str]:
         raise FrontMatterError("the YAML fields are not closed by a line '---'", 1)
     yaml_text = "".join(lines[1:index])
     try:
-        fields = yaml.load(yaml_text, Loader=_Loader) or {}
+        fields = load(yaml_text) or {}
     except _ImpossibleDate as error:
         name = _field_at(yaml.compose(yaml_text), error.problem_mark.line)
         raise FrontMatterError(f"field '{name}': {error.problem}" if name else error.problem,

@@ -51,6 +51,9 @@ class ProductsGenerator(Generator):
         self.scheduled: dict[str, ProductPage] = {}  # sku or slug -> a product dated after the clock
         self.product_read_failures: list[str] = []  # product files that could not be read at all
         self.broken_products = 0  # product files left out for their errors (reviews naming them say so)
+        self.body_texts: dict[str, tuple[str, str]] = {}  # source -> (body HTML, its text), from the one parse
+        self.list_candidates: list[related.Candidate] | None = None  # the products as keyword lists rank them
+        self.related_scored = 0  # candidate pairs the related items scored (every pair: n x (n - 1) per kind)
 
     # --- reading -------------------------------------------------------
     def generate_context(self):
@@ -139,7 +142,9 @@ class ProductsGenerator(Generator):
         except ProductError as error:
             logger.error("%s: %s", source, error)
             return None
-        return ProductPage(demote_headings(html), model, metadata=metadata, settings=self.settings,
+        body, text = _demoted(html)
+        self.body_texts[source] = (body, text)
+        return ProductPage(body, model, metadata=metadata, settings=self.settings,
                            source_path=source, context=self.context)
 
     def _check_checkout_links(self, model, source: str) -> bool:
@@ -234,12 +239,20 @@ class ProductsGenerator(Generator):
     def _rank(self, query: related.ListQuery) -> list:
         pinned = tuple(self.shop.by_reference[ref].slug for ref in query.pinned)
         query = related.ListQuery(query.keywords, query.tags, pinned, query.max_price, query.limit)
-        candidates = [related.Candidate(
-            key=p.slug, title=p.title, tags=frozenset(t.lower() for t in p.model.tags),
-            text=f"{p.summary} {BeautifulSoup(p._content, 'html.parser').get_text(' ')}",
-            price=p.lowest_offer.price, boost=p.boost, available=p.available) for p in self.shop.products]
+        if self.list_candidates is None:  # once per build, for every list
+            self.list_candidates = [related.Candidate(
+                key=p.slug, title=p.title, tags=frozenset(t.lower() for t in p.model.tags),
+                text=f"{p.summary} {self._body_text(p)}",
+                price=p.lowest_offer.price, boost=p.boost, available=p.available) for p in self.shop.products]
         by_slug = {p.slug: p for p in self.shop.products}
-        return [by_slug[key] for key in related.rank_list(query, candidates)]
+        return [by_slug[key] for key in related.rank_list(query, self.list_candidates)]
+
+    def _body_text(self, page) -> str:
+        """The text of a product's body: from the parse that demoted its headings, unless the body changed since."""
+        body, text = self.body_texts.get(page.source_path, (None, ""))
+        if body is not None and body == page._content:
+            return text
+        return BeautifulSoup(page._content, "html.parser").get_text(" ")
 
     # --- cross links -----------------------------------------------------
     def _writings(self):
@@ -258,8 +271,10 @@ class ProductsGenerator(Generator):
 
         Only published posts count as posts that talk about a product (not pages, products or drafts).
         """
+        mentioning: dict[int, set[int]] = {}  # id(product) -> ids of the posts already in its mentioned_in
         for writing in self._writings():
             writing.mentions, writing.mentions_by_reference = [], {}
+            shown: set[int] = set()
             for reference in mention_references(writing.metadata):
                 product = self.shop.find(reference)
                 writing.mentions_by_reference[reference] = product  # None: the card is left out
@@ -270,11 +285,14 @@ class ProductsGenerator(Generator):
                     logger.error("%s: product card [[prodotto: %s]]: no product has this sku or slug",
                                  writing.source_path, reference)
                     continue
-                if product not in writing.mentions:
+                if id(product) not in shown:
+                    shown.add(id(product))
                     writing.mentions.append(product)
-                if (isinstance(writing, Article) and writing.status == "published"
-                        and writing not in product.mentioned_in):
-                    product.mentioned_in.append(writing)
+                if isinstance(writing, Article) and writing.status == "published":
+                    posts = mentioning.setdefault(id(product), {id(post) for post in product.mentioned_in})
+                    if id(writing) not in posts:
+                        posts.add(id(writing))
+                        product.mentioned_in.append(writing)
 
     def _check_card_of_scheduled(self, writing, reference: str) -> None:
         """A live writing that shows the card of a product not live yet is an error naming both files."""
@@ -300,18 +318,23 @@ class ProductsGenerator(Generator):
                             for a in articles]
         by_slug = {p.slug: p for p in self.shop.products}
         by_url = {a.url: a for a in articles}
+        listed = {id(a) for a in by_url.values()}
+        products, posts = related.RelatedIndex(product_profiles), related.RelatedIndex(article_profiles)
         for page, own in zip(self.shop.products, product_profiles):
-            page.related_products = [by_slug[k] for k in related.most_related(own, product_profiles, count)]
-            mentioned = [a for a in page.mentioned_in if a in by_url.values()]
-            others = [by_url[k] for k in related.most_related(own, article_profiles, count + len(mentioned))
-                      if by_url[k] not in mentioned]
+            page.related_products = [by_slug[k] for k in products.most_related(own, count)]
+            mentioned = [a for a in page.mentioned_in if id(a) in listed]
+            left_out = {id(a) for a in mentioned}
+            others = [by_url[k] for k in posts.most_related(own, count + len(mentioned))
+                      if id(by_url[k]) not in left_out]
             page.related_posts = (mentioned + others)[:count]
         for article, own in zip(articles, article_profiles):
-            article.related_posts = [by_url[k] for k in related.most_related(own, article_profiles, count)]
+            article.related_posts = [by_url[k] for k in posts.most_related(own, count)]
             embedded = list(getattr(article, "mentions", []))
-            others = [by_slug[k] for k in related.most_related(own, product_profiles, count + len(embedded))
-                      if by_slug[k] not in embedded]
+            left_out = {id(p) for p in embedded}
+            others = [by_slug[k] for k in products.most_related(own, count + len(embedded))
+                      if id(by_slug[k]) not in left_out]
             article.related_products = others[:count]
+        self.related_scored = products.scored + posts.scored  # candidate pairs scored, for the benchmark
 
     # --- writing -------------------------------------------------------
     def generate_output(self, writer):
@@ -361,11 +384,15 @@ class ProductsGenerator(Generator):
 
 def demote_headings(html: str) -> str:
     """A product's body sits under the page's "Description" h2: its headings start at h3."""
+    return _demoted(html)[0]
+
+
+def _demoted(html: str) -> tuple[str, str]:
+    """(the body with its headings demoted, the body's text as keyword lists read it), from one parse."""
     soup = BeautifulSoup(html, "html.parser")
-    for level in range(5, 1, -1):
-        for heading in soup.find_all(f"h{level}"):
-            heading.name = f"h{level + 1}"
-    return str(soup)
+    for heading in soup.find_all(("h2", "h3", "h4", "h5")):
+        heading.name = f"h{int(heading.name[1]) + 1}"
+    return str(soup), soup.get_text(" ")
 
 
 # --- what the published site waits for (`invoke next-build`) -------------------------------------

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import heapq
+import math
 import re
+from collections import Counter
 from dataclasses import dataclass
 from decimal import Decimal
+from itertools import chain
 
 STOPWORDS = frozenset("""
 alla alle allo anche ancora avere come con cosa dalla dalle degli della delle dello dopo essere fare
@@ -44,11 +48,126 @@ def similarity(a: Profile, b: Profile) -> float:
 
 def most_related(target: Profile, candidates: list[Profile], count: int) -> list[str]:
     """Keys of the count candidates most like target (ties keep the candidates' order)."""
-    scored = [(similarity(target, other), index, other.key)
-              for index, other in enumerate(candidates) if other.key != target.key]
-    scored = [entry for entry in scored if entry[0] > 0]
-    scored.sort(key=lambda entry: (-entry[0], entry[1]))
-    return [key for _, _, key in scored[:count]]
+    return RelatedIndex(candidates).most_related(target, count)
+
+
+# A pruned candidate must score below the k-th best by more than any float rounding of the bounds.
+_MARGIN = 1e-9
+_SMALL_LEVEL = 32  # a level of fewer candidates is scored without counting the shared words first
+
+
+class RelatedIndex:
+    """Candidates indexed by tag, category and word, so that a query scores only those that can make its top k.
+
+    The answer is exactly every pair's: the same keys in the same order, ties by the candidates' order.
+    A candidate's score is 3 per shared tag + 2 for the same category (its "structure") + 10 x the
+    Jaccard index J of the words. To reach the k-th best score found so far, s, a candidate of structure
+    v needs J >= t = (s - v) / 10, so at least m = ceil(t x |A|) of the target's |A| words. Candidates
+    sharing a tag or the category are taken by structure, highest first (a level that cannot reach s ends
+    the search); in a large level, and among those sharing only words, only the candidates with m shared
+    words (counted from the postings of the target's words, in C) are scored.
+    """
+
+    def __init__(self, candidates: list[Profile]):
+        self.candidates = list(candidates)
+        self.by_tag: dict[str, list[int]] = {}
+        self.by_category: dict[str, set[int]] = {}
+        self.by_word: dict[str, list[int]] = {}
+        for index, item in enumerate(self.candidates):
+            for tag in item.tags:
+                self.by_tag.setdefault(tag, []).append(index)
+            if item.category:
+                self.by_category.setdefault(item.category, set()).add(index)
+            for word in item.words:
+                self.by_word.setdefault(word, []).append(index)
+        self.by_category = {name: frozenset(members) for name, members in self.by_category.items()}
+        self.words = [item.words for item in self.candidates]
+        self.scored = 0  # candidates scored by the queries (pairs), for the tests and the benchmark
+
+    def most_related(self, target: Profile, count: int) -> list[str]:
+        if count < 0:  # a slice from the end, as a list's [:count]
+            return self.most_related(target, len(self.candidates))[:count]
+        if count == 0:
+            return []
+        candidates, words_of, key = self.candidates, self.words, target.key
+        words, size = target.words, len(target.words)
+        top: list[tuple[float, int, str]] = []  # a min-heap of (score, -index, key): its root is the k-th best
+        floor = -math.inf  # the k-th best score minus the margin, once there are k: below it nothing matters
+        scored = 0
+
+        def offer(index: int, score: float) -> float:
+            """Keep a candidate with its score, as similarity() computes it; the new floor."""
+            if score > 0:
+                entry = (score, -index, candidates[index].key)
+                if len(top) < count:
+                    heapq.heappush(top, entry)
+                elif entry > top[0]:
+                    heapq.heapreplace(top, entry)
+            return top[0][0] - _MARGIN if len(top) == count else -math.inf
+
+        # The structure: 3 per shared tag, 2 for the same category; levels[structure] = its candidates.
+        tags = Counter(chain.from_iterable(self.by_tag.get(tag, ()) for tag in target.tags))
+        same = self.by_category.get(target.category, frozenset()) if target.category else frozenset()
+        levels: dict[int, list[int]] = {}
+        for index, shared in tags.items():
+            levels.setdefault(3 * shared + 2 if index in same else 3 * shared, []).append(index)
+        only_category = same.difference(tags)
+        if only_category:
+            levels[2] = list(only_category)
+        structure = same.union(tags)  # every candidate with a structure
+
+        def needed(level: int) -> int:
+            """How many words a candidate of this structure must share to reach the k-th best (0: any)."""
+            threshold = (floor - level) / 10.0
+            return max(0, math.ceil(threshold * size - _MARGIN)) if threshold > 0 else 0
+
+        overlap = None  # index -> words shared with the target, counted from the postings when first needed
+
+        def shared_counts():
+            nonlocal overlap
+            if overlap is None:
+                overlap = Counter(chain.from_iterable(self.by_word.get(word, ()) for word in words))
+            return overlap
+
+        for value in sorted(levels, reverse=True):
+            if value + 10.0 < floor:
+                break  # this level and every lower one cannot reach the top
+            least = needed(value)
+            if least > size:
+                continue
+            members = levels[value]
+            if least and len(members) > _SMALL_LEVEL:  # only those sharing enough words
+                get = shared_counts().get
+                members = [index for index in members if get(index, 0) >= least]
+            # 3.0 * tags + 2.0 * category is exactly float(value), as in similarity().
+            base = float(value)
+            for index in members:
+                other = words_of[index]
+                if candidates[index].key == key:
+                    continue
+                scored += 1
+                shared = len(words & other)
+                union = size + len(other) - shared
+                score = base + 10.0 * (shared / union if union else 0.0)
+                if score >= floor:
+                    floor = offer(index, score)
+
+        # Candidates sharing only words: those sharing at least `least` of them.
+        least = max(1, needed(0))
+        if floor <= 10.0 and least <= size:
+            hits = [index for index, shared in shared_counts().items() if shared >= least and index not in structure]
+            for index in hits:
+                if candidates[index].key == key:
+                    continue
+                other = words_of[index]
+                scored += 1
+                shared = len(words & other)
+                score = 10.0 * (shared / (size + len(other) - shared))
+                if score >= floor:
+                    floor = offer(index, score)
+        self.scored += scored
+        ranked = sorted(top, key=lambda entry: (-entry[0], -entry[1]))
+        return [entry[2] for entry in ranked]
 
 
 @dataclass(frozen=True)
