@@ -183,3 +183,34 @@ def test_a_post_with_many_tags_costs_one_category_call_per_feed_entry(build_site
     assert len(main.tags) == 61  # the category and every tag, in the site's own feeds
     assert entries == 3 + 60 + 1  # atom, rss and newsletter, 60 tag feeds, one category feed
     assert len(calls) == entries
+
+
+def test_each_item_is_made_feed_safe_once_however_many_feeds_carry_it(build_site, monkeypatch):
+    """A post appears in the posts feeds, its category's and tags' feeds and the newsletter: its body is parsed
+    once per card kind (page cards in the site's feeds, e-mail cards in the newsletter), a product's event once."""
+    import feeds.html
+
+    calls = []
+    original = feeds.html.email_safe
+
+    def counted(html, base_url):
+        calls.append(base_url)
+        return original(html, base_url)
+
+    monkeypatch.setattr(feeds.html, "email_safe", counted)
+    content = {**catalogue(), **fixture_posts()}
+    content["posts/b.md"] = content["posts/b.md"].replace("Tags: corde", "Tags: corde, basso, guida")
+    out = build_site(content, "publishconf.py", SHOP_TODAY=TODAY) / "feeds"
+    post_ids = {f"urn:uuid:{UID_A}", f"urn:uuid:{UID_B}"}
+    distinct, entries = set(), 0
+    for path in all_feeds(out):
+        if path.name == "merchant.xml":
+            continue  # plain fields, no HTML body
+        for entry in feedparser.parse(path.read_bytes()).entries:
+            entries += 1
+            is_post = entry.id in post_ids
+            kind = "page" if is_post and path.name != "newsletter.xml" else "email"
+            distinct.add((kind, entry.link))
+    assert entries > len(distinct) + 5  # the same items really are in several feeds
+    assert len(calls) == len(distinct)
+    assert sorted(calls) == sorted(link for _, link in distinct)

@@ -210,3 +210,19 @@ def test_product_group_from_a_parsed_product():
         ("V-R", "Rossa", "249.00"), ("V-N", "Nera", "239.00")]
     assert all(v["inProductGroupWithID"] == "T-1" for v in node["hasVariant"])
     assert validate.check_graph(graph_of(node)).errors == []
+
+
+def test_the_organization_and_website_nodes_are_built_once_per_generator_not_per_page(build_site, monkeypatch):
+    from seo import graph
+
+    calls = []
+    original = graph.site_nodes
+    monkeypatch.setattr(graph, "site_nodes", lambda site, context: calls.append(1) or original(site, context))
+    posts = {f"posts/p{n}.md": post(title=f"Prova {n}", slug=f"prova-{n}", date=f"2026-03-0{n} 10:00")
+             for n in range(1, 6)}
+    out = build_site({**catalogue(), **posts}, "publishconf.py")
+    graphs = [jsonld(parse(page)) for page in html_pages(out) if parse(page).find("script", type="application/ld+json")]
+    assert len(graphs) > 15
+    organizations = [json.dumps(nodes(g, "OnlineStore"), sort_keys=True) for g in graphs]
+    assert len(set(organizations)) == 1 and json.loads(organizations[0])[0]["hasMerchantReturnPolicy"]
+    assert 1 <= len(calls) <= 6  # once per generator that writes pages (posts, pages, shop...), whatever the count

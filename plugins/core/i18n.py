@@ -57,13 +57,23 @@ def make_callables(catalogs: dict, default_lang: str):
 def make_date_filters(default_lang: str):
     """Jinja filters that format dates for the page's language with Babel."""
 
+    # Babel parses the locale and the pattern on every call; the same dates recur on every listing page.
+    # Formatted once per (date, format, language) for as long as the filters live (one build's environment).
+    formatted: dict[tuple, str] = {}
+
+    def cached(formatter, value, fmt, lang):
+        key = (formatter, type(value), repr(value), fmt, lang)  # repr: equal instants in two zones differ
+        if key not in formatted:
+            formatted[key] = formatter(value, format=fmt, locale=lang)
+        return formatted[key]
+
     @pass_context
     def localdate(context, value, fmt="long"):
-        return format_date(value, format=fmt, locale=page_lang(context, default_lang))
+        return cached(format_date, value, fmt, page_lang(context, default_lang))
 
     @pass_context
     def localdatetime(context, value, fmt="long"):
-        return format_datetime(value, format=fmt, locale=page_lang(context, default_lang))
+        return cached(format_datetime, value, fmt, page_lang(context, default_lang))
 
     return {"localdate": localdate, "localdatetime": localdatetime, "language_name": language_name}
 

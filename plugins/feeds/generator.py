@@ -43,6 +43,10 @@ class FeedsGenerator(Generator):
         self.config = self.settings["FEEDS_CONFIG"]
         self.site = self.settings["SITE_CONFIG"]
         self.site_url = self.site.public_url  # feeds need absolute URLs, in development builds too
+        # Each item's feed-safe body, computed once per build and shared by every feed it appears in:
+        # (card kind, source path) -> HTML. Page cards in the site's feeds, e-mail cards in the newsletter's.
+        self.safe_bodies: dict[tuple[str, str], str] = {}
+        self.email_cards: dict[str, str] = {}  # product source path -> its e-mail card
 
     def generate_context(self):
         self.context["feeds"] = self.feed_links()
@@ -99,9 +103,8 @@ class FeedsGenerator(Generator):
         if terms:
             # One call with the whole list: feedgen rebuilds its RSS list on every call.
             entry.category([{"term": term, "label": term} for term in terms])
-        body = with_cards(article.content, article, self.email_card if email_cards else self.page_card(article))
         entry.description(article.description)
-        entry.content(html.email_safe(body, link), type="html")
+        entry.content(self.post_body(article, link, email_cards), type="html")
         image = getattr(article, "image", None)
         if image:
             self.add_image(entry, image, getattr(article, "image_size", None))
@@ -115,10 +118,28 @@ class FeedsGenerator(Generator):
             media.update(width=str(size[0]), height=str(size[1]))
         entry.media.content(media, group=None)
 
+    def post_body(self, article, link: str, email_cards: bool) -> str:
+        """The post's content with its product cards, feed-safe; parsed once per post and card kind."""
+        key = ("email" if email_cards else "page", article.source_path)
+        if key not in self.safe_bodies:
+            body = with_cards(article.content, article, self.email_card if email_cards else self.page_card(article))
+            self.safe_bodies[key] = html.email_safe(body, link)
+        return self.safe_bodies[key]
+
+    def event_body(self, product, link: str) -> str:
+        """A catalogue event's content (the product's e-mail card), feed-safe; once per product."""
+        key = ("event", product.source_path)
+        if key not in self.safe_bodies:
+            self.safe_bodies[key] = html.email_safe(self.email_card(product), link)
+        return self.safe_bodies[key]
+
     def email_card(self, product) -> str:
-        """A product card for e-mail (a table with inline styles), from the catalogue's record."""
-        template = self.get_template("email/product_card")
-        return template.make_module(self.context).product_card(self.shop.record(product, self.url))
+        """A product card for e-mail (a table with inline styles), from the catalogue's record; once per product."""
+        if product.source_path not in self.email_cards:
+            template = self.get_template("email/product_card")
+            card = template.make_module(self.context).product_card(self.shop.record(product, self.url))
+            self.email_cards[product.source_path] = str(card)
+        return self.email_cards[product.source_path]
 
     def page_card(self, article):
         """Cards as the post's page shows them (made feed-safe with the rest of the body)."""
@@ -180,7 +201,6 @@ class FeedsGenerator(Generator):
         link = self.url(product.url)
         context = {**self.context, "product": product, "event": event}
         title = Markup(self.get_template("email/event_title").render(context).strip()).unescape()
-        body = self.email_card(product)
         entry = feed.add_entry(order="append")
         entry.id(event.guid)
         entry.guid(event.guid, permalink=False)
@@ -190,7 +210,7 @@ class FeedsGenerator(Generator):
         entry.updated(self.event_day(event.day))
         entry.category(term=product.category.name, label=product.category.name)
         entry.description(product.description)
-        entry.content(html.email_safe(body, link), type="html")
+        entry.content(self.event_body(product, link), type="html")
         self.add_image(entry, product.images[0].src, None)
 
     def write_products(self, shop) -> None:

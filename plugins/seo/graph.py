@@ -43,6 +43,20 @@ def shop_policies(site: schema.Site, context) -> tuple[dict | None, dict | None]
     return returns, shipping
 
 
+@dataclass(frozen=True)
+class SiteNodes:
+    """What every page of a build declares alike: the Organization (with its policies) and the WebSite."""
+
+    organization: dict
+    website: dict
+    returns: dict | None
+
+
+def site_nodes(site: schema.Site, context) -> SiteNodes:
+    returns, shipping = shop_policies(site, context)
+    return SiteNodes(schema.organization(site, returns, shipping), schema.website(site), returns)
+
+
 def listed_urls(context) -> list[str] | None:
     listing = listing_page(context)
     return [join(context["SITEURL"], item.url) for item in listing.object_list] if listing is not None else None
@@ -78,13 +92,15 @@ def article_nodes(site, context, article, url, title, description, lang, breadcr
                            image["url"] if image else None, posting["@id"]), posting]
 
 
-def build(context, facts: PageFacts, site: schema.Site, config) -> dict:
+def build(context, facts: PageFacts, site: schema.Site, config, common: SiteNodes | None = None) -> dict:
+    """The page's graph; common is site_nodes() computed once for the build (shared, never mutated)."""
     url = page_url(context)
     article, page, product = context.get("article"), context.get("page"), context.get("product")
     item = rendered_item(context)
     lang = getattr(item, "lang", None) or context.get("DEFAULT_LANG")
-    returns, shipping = shop_policies(site, context)
-    nodes = [schema.organization(site, returns, shipping), schema.website(site)]
+    common = common or site_nodes(site, context)
+    returns = common.returns
+    nodes = [common.organization, common.website]
     breadcrumb_id = None
     if facts.trail:
         crumbs = [(site.name, f"{site.url}/")] + [(_plain(name), join(context["SITEURL"], link))

@@ -50,6 +50,16 @@ def site_identity(settings, config) -> schema.Site:
 
 def add_globals(generator):
     config = generator.settings["SEO_CONFIG"]
+    # The Organization and WebSite nodes are the same on every page: built once per build (per catalogue,
+    # site URL and page list they are made from) and shared by every page's graph.
+    shared: dict = {}
+
+    def common_nodes(context) -> graph.SiteNodes:
+        sources = (context.get("shop"), context.get("SITEURL"), context.get("pages"))
+        cached = shared.get("sources")
+        if cached is None or any(a is not b for a, b in zip(cached, sources)):
+            shared["sources"], shared["nodes"] = sources, graph.site_nodes(context["SEO_SITE"], context)
+        return shared["nodes"]
 
     @pass_context
     def robots_directive(context):
@@ -63,7 +73,7 @@ def add_globals(generator):
         page or product (a listing): they are never read back from the rendered <title>.
         """
         facts = graph.PageFacts(tuple(trail or ()), name, description)
-        page_graph = graph.build(context, facts, context["SEO_SITE"], config)
+        page_graph = graph.build(context, facts, context["SEO_SITE"], config, common_nodes(context))
         report(context, validate.check_graph(page_graph))
         return page_graph
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import lru_cache
 
 from babel.numbers import format_currency
 from pelican.contents import Content
@@ -71,8 +72,12 @@ def with_cards(html: str, writing, render_card) -> str:
     return html
 
 
+@lru_cache(maxsize=8192, typed=True)
 def format_money(amount, currency: str, locale: str) -> str:
-    """An amount as a shopper reads it: it 1.299,00 €; en €1,299.00."""
+    """An amount as a shopper reads it: it 1.299,00 €; en €1,299.00.
+
+    Pure, so memoised: a catalogue shows the same few prices on every listing, card and feed, and Babel's
+    pattern formatting is the costly part (equal amounts format alike: the currency fixes the decimals)."""
     return format_currency(Decimal(amount), currency, locale=locale)
 
 
@@ -204,8 +209,13 @@ class Catalog:
 
     @property
     def featured(self) -> list:
-        ordered = sorted(self.products, key=SORT_ORDERS[DEFAULT_SORT])
-        return ordered[: self.settings.home_featured]
+        # Sorted once per catalogue, not on every page of the home page's pagination.
+        cached = self.__dict__.get("_featured")
+        if cached is None or cached[0] is not self.products or cached[1] != len(self.products):
+            ordered = sorted(self.products, key=SORT_ORDERS[DEFAULT_SORT])
+            cached = (self.products, len(self.products), ordered[: self.settings.home_featured])
+            self.__dict__["_featured"] = cached
+        return list(cached[2])
 
     def find(self, reference: str):
         return self.by_reference.get(reference)

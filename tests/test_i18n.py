@@ -1,0 +1,51 @@
+"""Date and price formatting: Babel's work done once per value, format and language; the results unchanged."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from core import i18n
+from jinja2 import Environment
+from shop.catalog import format_money
+
+
+def render(env, source, **context):
+    return env.from_string(source).render(**context)
+
+
+def date_env():
+    env = Environment()
+    env.filters.update(i18n.make_date_filters("it"))
+    return env
+
+
+def test_dates_are_formatted_by_babel_once_per_value_format_and_language(monkeypatch):
+    calls = []
+    original = i18n.format_date
+    monkeypatch.setattr(i18n, "format_date", lambda *a, **k: calls.append(a) or original(*a, **k))
+    env = date_env()
+    day = dt.date(2026, 3, 1)
+    for _ in range(5):
+        assert render(env, "{{ d|localdate }}", d=day) == "1 marzo 2026"
+        assert render(env, "{{ d|localdate('short') }}", d=day) == "01/03/26"
+    assert len(calls) == 2
+
+
+def test_equal_instants_in_two_zones_keep_their_own_local_date():
+    env = date_env()
+    rome = dt.datetime(2026, 3, 2, 0, 30, tzinfo=ZoneInfo("Europe/Rome"))
+    utc = rome.astimezone(dt.timezone.utc)
+    assert rome == utc  # the same instant: a cache keyed on equality alone would mix them up
+    assert render(env, "{{ d|localdate }}", d=rome) == "2 marzo 2026"
+    assert render(env, "{{ d|localdate }}", d=utc) == "1 marzo 2026"
+
+
+def test_money_is_the_same_text_from_the_memo_and_types_are_kept_apart():
+    first = format_money(Decimal("1299.00"), "EUR", "it")
+    assert format_money(Decimal("1299.00"), "EUR", "it") is first  # memoised
+    assert format_money(Decimal("1299"), "EUR", "it") == first == "1.299,00\xa0€"
+    assert format_money(Decimal("1299.00"), "EUR", "en") == "€1,299.00"
+    assert format_money("5.5", "EUR", "it") == "5,50\xa0€"
+    assert format_money(Decimal("5.5"), "USD", "it") == "5,50\xa0USD"
