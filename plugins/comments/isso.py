@@ -64,6 +64,58 @@ def fetch(base_url: str, uri: str, timeout: float) -> list[Comment]:
     return [to_comment(raw) for raw in data.get("replies", []) if raw.get("mode", 1) == 1]
 
 
+# Isso refuses a request body above 256 KiB: the count request is sent in parts well below that.
+COUNT_REQUEST_BYTES = 64 * 1024
+
+
+def count_body(uris: list[str]) -> bytes:
+    """The JSON list POST /count reads."""
+    return json.dumps(uris, separators=(",", ":")).encode("utf-8")
+
+
+def count_batches(uris: list[str], limit: int = COUNT_REQUEST_BYTES) -> list[list[str]]:
+    """The URIs in consecutive parts whose request bodies stay under limit bytes (one URI per part at least)."""
+    batches, batch, size = [], [], 1
+    for uri in uris:
+        cost = len(json.dumps(uri).encode("utf-8")) + 1  # the URI and its comma (or the closing bracket)
+        if batch and size + cost > limit:
+            batches.append(batch)
+            batch, size = [], 1
+        batch.append(uri)
+        size += cost
+    return batches + [batch] if batch else batches
+
+
+def counts(base_url: str, uris: list[str], timeout: float) -> dict[str, int]:
+    """{uri: approved comments, replies included} from Isso's POST /count, a few requests for every page."""
+    found = {}
+    for batch in count_batches(uris):
+        request = urllib.request.Request(f"{base_url}/count", data=count_body(batch), method="POST",
+                                         headers={"Content-Type": "application/json", "Accept": "application/json"})
+        try:
+            with urllib.request.urlopen(request, timeout=timeout) as response:
+                answer = json.loads(response.read().decode("utf-8"))
+        except urllib.error.HTTPError as error:
+            raise IssoUnreachable(f"{base_url}/count: HTTP {error.code}") from None
+        except (urllib.error.URLError, OSError, ValueError) as error:
+            raise IssoUnreachable(f"{base_url}/count: {getattr(error, 'reason', error)}") from None
+        if not isinstance(answer, list) or len(answer) != len(batch) or not all(
+                isinstance(number, int) and not isinstance(number, bool) for number in answer):
+            raise IssoUnreachable(f"{base_url}/count: not a list of {len(batch)} counts")
+        found.update(zip(batch, answer))
+    return found
+
+
+def fetch_all(base_url: str, uris: list[str], timeout: float) -> dict[str, list[Comment]]:
+    """{uri: [Comment]} for every page: the counts first, then a thread request only for pages that have comments.
+
+    A page Isso counts no approved comment on is fetched-empty ([]), exactly as its thread request would say:
+    the count and the thread both hold approved comments only, replies included.
+    """
+    numbers = counts(base_url, uris, timeout)
+    return {uri: fetch(base_url, uri, timeout) if numbers[uri] > 0 else [] for uri in uris}
+
+
 def comment_from_dict(data: dict) -> Comment:
     """A comment of the record of published comments: its shape checked, its HTML cleaned again (record.py)."""
     from .record import comment_from_dict as from_record  # record.py builds on this module

@@ -81,7 +81,7 @@ def publish_comments(config, uris: list[str], context: dict) -> dict | None:
     """{uri: [Comment]} for the pages (None: nobody knows them); the record is saved and left on the context."""
     known = load_record(config)
     try:
-        fetched = {uri: isso.fetch(config.isso_build_url, uri, config.isso_timeout) for uri in uris}
+        fetched = isso.fetch_all(config.isso_build_url, uris, config.isso_timeout)  # counts, then threads with comments
     except isso.IssoUnreachable as error:
         report_unreachable(error, known, uris)
         if known.threads is None:

@@ -61,20 +61,22 @@ def remove_stale_staging(output: Path) -> list[Path]:
 
 
 def build_site(root: Path, settings: Path, output: Path, content: Path, accept=None, debug: bool = False,
-               then=None) -> bool:
+               then=None, run=None) -> bool:
     """Build into a fresh folder and swap it in only on success, so a failed build keeps the last good site.
 
     accept: an optional test of the new build's folder (the checks) that must also pass before the swap.
     then: an optional action on that same checked folder (the upload), run before the swap. The folder is this
     build's own, so what `then` gets is exactly what `accept` passed, even if another build replaces output/
     meanwhile. When it raises, the folder is removed, output/ stays as it was and the error propagates.
+    run: an optional builder of the folder (True on success) instead of a new Pelican process (serve's warm one).
     """
     output = Path(output)
     output.parent.mkdir(parents=True, exist_ok=True)
     remove_stale_staging(output)
     staging = Path(tempfile.mkdtemp(prefix=f"{staging_prefix(output)}{os.getpid()}-", dir=output.parent))
     try:
-        if not run_pelican(root, settings, staging, content, debug) or (accept is not None and not accept(staging)):
+        built = run(staging) if run is not None else run_pelican(root, settings, staging, content, debug)
+        if not built or (accept is not None and not accept(staging)):
             shutil.rmtree(staging, ignore_errors=True)
             return False
         if then is not None:

@@ -162,26 +162,12 @@ def parse_arguments(argv):
     return parser.parse_args(argv)
 
 
-def main(argv=None) -> int:
-    args = parse_arguments(argv)
-    root = os.getcwd()
-    collector = Collector()
-    # Warnings reach the collector undeduplicated and ungrouped (it deduplicates by the final line itself).
-    init_logging(level=logging.DEBUG if args.debug else logging.WARNING, handler=collector,
-                 logs_dedup_min_level=logging.INFO)
-    if args.debug:
-        logging.getLogger().addHandler(DEFAULT_LOG_HANDLER)
-    settings_file = os.path.abspath(args.settings)
+def build_once(collector: Collector, settings_file: str, overrides: dict, debug: bool = False,
+               phases=None) -> None:
+    """Read the settings and run Pelican once; whatever stops the build becomes one line in the collector."""
     started = False
-    phases = None
-    if os.environ.get("VETRINA_PHASES") == "1":  # where the build's time went, on stderr, for the bench
-        from .bench import PhaseClock
-
-        phases = PhaseClock.from_environment()
     try:
-        settings = read_settings(settings_file, override={
-            "PATH": os.path.abspath(args.content), "OUTPUT_PATH": os.path.abspath(args.output),
-            "DEBUG": args.debug})
+        settings = read_settings(settings_file, override={**overrides, "DEBUG": debug})
         collector.configure(settings)
         pelican = Pelican(settings)  # the plugins check their settings here
         started = True
@@ -191,22 +177,45 @@ def main(argv=None) -> int:
         if phases:
             phases.mark("run")
             print(phases.lines(), file=sys.stderr)
-    except KeyboardInterrupt:
-        print("The build was interrupted.", file=sys.stderr)
-        return 130
     except Exception as error:  # noqa: BLE001 - any failure becomes one line of the report
-        if args.debug:
+        if debug:
             traceback.print_exception(error)
         explain = stopped if started else misconfigured
         collector.messages.append(explain(error, settings_file))
+
+
+def print_report(collector: Collector, root: str) -> bool:
+    """Print the notices, then every problem as one block; True when there is no problem."""
     notices = collector.problems(root, notices=True)
     if notices:
         print("\n".join(f"Notice: {notice}" for notice in sorted(set(notices))), file=sys.stderr)
     found = collector.problems(root)
-    if not found:
-        return 0
-    print(problems.report(found), file=sys.stderr)
-    return 1
+    if found:
+        print(problems.report(found), file=sys.stderr)
+    return not found
+
+
+def main(argv=None) -> int:
+    args = parse_arguments(argv)
+    collector = Collector()
+    # Warnings reach the collector undeduplicated and ungrouped (it deduplicates by the final line itself).
+    init_logging(level=logging.DEBUG if args.debug else logging.WARNING, handler=collector,
+                 logs_dedup_min_level=logging.INFO)
+    if args.debug:
+        logging.getLogger().addHandler(DEFAULT_LOG_HANDLER)
+    phases = None
+    if os.environ.get("VETRINA_PHASES") == "1":  # where the build's time went, on stderr, for the bench
+        from .bench import PhaseClock
+
+        phases = PhaseClock.from_environment()
+    try:
+        build_once(collector, os.path.abspath(args.settings),
+                   {"PATH": os.path.abspath(args.content), "OUTPUT_PATH": os.path.abspath(args.output)},
+                   args.debug, phases)
+    except KeyboardInterrupt:
+        print("The build was interrupted.", file=sys.stderr)
+        return 130
+    return 0 if print_report(collector, os.getcwd()) else 1
 
 
 if __name__ == "__main__":
