@@ -40,26 +40,28 @@ def build(c, production=False, debug=False):
 
 @task(help={"port": "port on 127.0.0.1 (default 8000)", "comments": "start Isso for comments (default on)"})
 def serve(c, port=8000, comments=True):
-    """Build, then serve on http://127.0.0.1:8000 (with Isso comments) and rebuild when a file changes."""
-    from livereload import Server
+    """Build, then serve on http://127.0.0.1:8000 (with Isso comments) and rebuild when a file changes.
 
-    from core import devserver
-    from core.build import build_site
+    Rebuilds are warm (core.warm): one build process kept between saves, a staging folder whose unchanged files
+    are hard links to the served ones, swapped in only when the build succeeded.
+    """
+    from core import devserver, warm
 
     isso = devserver.start_isso(ISSO_DIR, HOST, int(port), ISSO_PORT) if comments else None
-    # Stopped by a signal or by Ctrl+C, the dev server always stops Isso too.
+    builds = warm.DevBuilds(ROOT, DEV_SETTINGS, OUTPUT, CONTENT)
+    # Stopped by a signal or by Ctrl+C, the dev server always stops Isso and its build process too.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
-        build(c)
-        server = Server()
-        for watched in ("content", "theme", "plugins", "pelicanconf.py"):
-            server.watch(str(ROOT / watched), lambda: build_site(ROOT, DEV_SETTINGS, OUTPUT, CONTENT), delay=0.5)
+        if not builds.build():
+            raise Exit("Build failed: output/ still holds the last good build. Fix the problems listed above.", code=1)
         if isso:
             print(f"Comments: Isso on http://{HOST}:{ISSO_PORT}/ (moderation links in .isso/isso.log, "
                   f"admin at http://{HOST}:{ISSO_PORT}/admin/ with the password in .isso/admin-password)")
         print(f"Serving the shop on http://{HOST}:{port}/ (Ctrl+C to stop)")
-        server.serve(host=HOST, port=int(port), root=str(OUTPUT), open_url_delay=None)
+        warm.watch_and_serve(builds, HOST, int(port), code=(ROOT / "plugins", DEV_SETTINGS),
+                             pages=(CONTENT, ROOT / "theme"))
     finally:
+        builds.close()
         if isso:
             devserver.stop_isso(isso)
 
