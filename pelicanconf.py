@@ -206,5 +206,12 @@ NEWSLETTER_UNSUBSCRIBE_POST = False
 # --- Development ------------------------------------------------------------
 # Canonical URLs are written only when SITEURL is absolute (production).
 DELETE_OUTPUT_DIRECTORY = False
-CACHE_CONTENT = False
-LOAD_CONTENT_CACHE = False
+# Content cache (posts, pages, products, reviews, lists): a file is converted again only when it changed, or
+# when the settings, the plugins or the Markdown/Pelican versions did. It lives in CACHE_PATH (ignored by git),
+# beside the WebP copies; delete that folder, or build with --ignore-cache, to read everything afresh.
+CACHE_PATH = "cache"
+CONTENT_CACHING_LAYER = "reader"
+CACHE_CONTENT = True
+LOAD_CONTENT_CACHE = True
+# Processes that convert Markdown and encode images (None: one per CPU core; 1: all in the build's process).
+SITE_WORKERS = None

@@ -50,6 +50,8 @@ def run_build(content_dir: Path, output_dir: Path, settings_file: str = "pelican
             "THEME": str(ROOT / "theme"),
             "PLUGIN_PATHS": [str(ROOT / "plugins")],
             "COMMENTS_ISSO_BUILD_URL": "",
+            # Each build its own content and image cache, never the repository's cache/ nor another test's.
+            "CACHE_PATH": str(output_dir.parent / f"{output_dir.name}-cache"),
             **overrides,
         },
     )

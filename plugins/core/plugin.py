@@ -8,7 +8,7 @@ from pathlib import Path
 from pelican import signals
 from pelican.contents import Article, Page
 
-from . import i18n, images, integrity, security, text, urls
+from . import contentcache, i18n, images, integrity, parallel, security, text, urls
 from .rendering import apply_defaults
 from .responsive import ImageError, ResponsiveImages
 from .settings import DEFAULTS, SiteSettings
@@ -25,7 +25,23 @@ def validate_settings(pelican):
     settings = pelican.settings
     apply_defaults(settings, DEFAULTS)
     settings[SETTINGS_KEY] = SiteSettings.from_settings(settings)
-    settings[IMAGES_KEY] = ResponsiveImages(Path(settings["PATH"]), Path(settings["CACHE_PATH"]) / "images")
+    workers = parallel.workers_of(settings)
+    settings[IMAGES_KEY] = ResponsiveImages(Path(settings["PATH"]), Path(settings["CACHE_PATH"]) / "images", workers)
+
+
+# --- both cores and the content cache -------------------------------------------------------------
+def check_content_cache(pelican):
+    """A cache made with other settings, plugins or package versions is not loaded (see core.contentcache)."""
+    contentcache.save_pelican_caches_atomically()
+    contentcache.check(pelican.settings)
+
+
+def preread_posts(generator):
+    parallel.preread(generator, "ARTICLE")
+
+
+def preread_pages(generator):
+    parallel.preread(generator, "PAGE")
 
 
 def install_theme_support(generator):
@@ -132,6 +148,10 @@ def guarded_writer(pelican):
 def register():
     signals.initialized.connect(validate_settings)
     signals.initialized.connect(start_clock)
+    signals.initialized.connect(check_content_cache)
+    signals.readers_init.connect(parallel.use_prepared_reader)
+    signals.article_generator_preread.connect(preread_posts)
+    signals.page_generator_preread.connect(preread_pages)
     signals.generator_init.connect(start_schedule)
     signals.article_generator_pretaxonomy.connect(hold_back_scheduled)
     signals.page_generator_finalized.connect(hold_back_scheduled)

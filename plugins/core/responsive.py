@@ -11,6 +11,7 @@ import shutil
 from pathlib import Path
 
 from .images import image_size
+from .parallel import map_chunks
 
 WIDTHS = (240, 480, 800, 1200)
 WEBP_QUALITY = 72
@@ -29,9 +30,10 @@ def derivative_path(src: str, width: int) -> str:
 class ResponsiveImages:
     """One per build: the images templates asked for, and the widths each can offer."""
 
-    def __init__(self, content_dir: Path, cache_dir: Path):
+    def __init__(self, content_dir: Path, cache_dir: Path, workers: int = 1):
         self.content_dir = content_dir
         self.cache_dir = cache_dir
+        self.workers = workers  # processes that encode the missing copies (1: this one)
         self.requested: dict[str, tuple[int, ...]] = {}
 
     def sources(self, src: str) -> list[tuple[str, int]]:
@@ -45,22 +47,37 @@ class ResponsiveImages:
 
     def write(self, output_dir: Path) -> int:
         """Put every requested copy in the output; returns how many had to be made."""
-        made = 0
+        missing: dict[Path, tuple[Path, int]] = {}  # cached copy -> (source, width); same bytes, one copy
+        copies = []
         for src, widths in self.requested.items():
             source = self.content_dir / src
             digest = hashlib.sha256(source.read_bytes()).hexdigest()[:20]
             for width in widths:
                 cached = self.cache_dir / f"{digest}-{width}.webp"
                 if not cached.is_file():
-                    try:
-                        make_webp(source, cached, width)
-                    except OSError as error:
-                        raise ImageError(f"{source}: cannot be read as an image ({error})") from None
-                    made += 1
-                target = output_dir / derivative_path(src, width)
-                target.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copyfile(cached, target)
-        return made
+                    missing.setdefault(cached, (source, width))
+                copies.append((cached, output_dir / derivative_path(src, width)))
+        jobs = [(source, cached, width) for cached, (source, width) in missing.items()]
+        for (source, _, _), problem in zip(jobs, map_chunks(make_webps, None, jobs, self.workers)):
+            if problem is not None:
+                raise ImageError(f"{source}: cannot be read as an image ({problem})")
+        for cached, target in copies:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(cached, target)
+        return len(jobs)
+
+
+def make_webps(_, jobs: list) -> list:
+    """Encode each (source, cached copy, width); None for a copy made, else why it could not be."""
+    problems = []
+    for source, cached, width in jobs:
+        try:
+            make_webp(source, cached, width)
+        except OSError as error:
+            problems.append(str(error))
+        else:
+            problems.append(None)
+    return problems
 
 
 def make_webp(source: Path, target: Path, width: int) -> None:

@@ -47,7 +47,7 @@ class ProductsGenerator(Generator):
         config = self.settings["SHOP_CONFIG"]
         self.config = config if config.today == self.now.date() else dataclasses.replace(config, today=self.now.date())
         self.shop = Catalog(settings=self.config)
-        self.files = FrontMatterFiles(self.path, self.settings["MARKDOWN"])
+        self.files = FrontMatterFiles(self.path, self.settings["MARKDOWN"], self.settings)
         self.scheduled: dict[str, ProductPage] = {}  # sku or slug -> a product dated after the clock
         self.product_read_failures: list[str] = []  # product files that could not be read at all
         self.broken_products = 0  # product files left out for their errors (reviews naming them say so)

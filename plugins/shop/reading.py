@@ -11,6 +11,8 @@ from bs4 import BeautifulSoup
 from pelican.utils import get_date
 
 from core import problems
+from core.contentcache import FileCache, stamp
+from core.parallel import map_chunks, reset_converter, workers_of, worth_a_pool
 from core.sanitise import clean
 
 from . import frontmatter, parse
@@ -20,24 +22,47 @@ from .model import ProductError
 logger = logging.getLogger(__name__)
 
 
-class FrontMatterFiles:
-    """Front-matter files of some folders of the content: fields, HTML body and mentions of each."""
+CACHE_NAME = "ShopFiles"
 
-    def __init__(self, content_path: str, markdown_settings: dict):
+
+class FrontMatterFiles:
+    """Front-matter files of some folders of the content: fields, HTML body and mentions of each.
+
+    With the build's settings it keeps Pelican's content-cache discipline (a file is read again only when its
+    stamp, the settings or the plugins changed: core.contentcache) and converts the files its cache lacks in
+    SITE_WORKERS processes; without them it reads every file itself.
+    """
+
+    def __init__(self, content_path: str, markdown_settings: dict, settings: dict | None = None):
         self.content_path = content_path
-        config = dict(markdown_settings)
-        config["extensions"] = [e for e in config.get("extensions", []) if e != "markdown.extensions.meta"]
-        self.markdown_config = config
+        self.markdown_config = markdown_config(markdown_settings)
+        self._converter = None  # one converter for every file, reset in between
+        self.cache = FileCache.for_settings(settings, CACHE_NAME) if settings is not None else None
+        self.workers = workers_of(settings) if settings is not None else 1
+        self.prepared: dict[str, tuple] = {}  # path -> (fields, html, mentions) converted by the pool
 
     def markdown(self, text: str) -> tuple[str, str]:
         """(HTML, product references) of a Markdown body."""
-        converter = markdown.Markdown(**self.markdown_config)
-        html = converter.convert(text)
-        return html, (getattr(converter, "Meta", {}).get(MENTIONS_KEY) or [""])[0]
+        if self._converter is None:
+            self._converter = markdown.Markdown(**self.markdown_config)
+        return convert_body(self._converter, text)
 
     def read(self, path: str):
         """(fields, html body, mentions, source path) of a front-matter file, or None after logging why."""
         source = os.path.join(self.content_path, path)
+        file_stamp = stamp(source) if self.cache is not None else None
+        if self.cache is not None:
+            cached = self.cache.get(path, file_stamp)
+            if cached is not None:
+                return (*cached, source)
+        read = self.prepared.pop(path, None) or self._read_here(source)
+        if read is None:
+            return None
+        if self.cache is not None:
+            self.cache.put(path, file_stamp, read)
+        return (*read, source)
+
+    def _read_here(self, source: str):
         with open(source, "rb") as handle:
             data = handle.read()
         try:
@@ -49,10 +74,29 @@ class FrontMatterFiles:
             logger.error("%s: %s", f"{source}:{error.line}" if error.line else source, error)
             return None
         html, mentions = self.markdown(body)
-        return fields, html, mentions, source
+        return fields, html, mentions
+
+    def _prepare(self, paths: list) -> None:
+        """Convert in the pool the files of paths that the cache lacks (each failure is read again, here)."""
+        stale = [path for path in paths
+                 if self.cache is None or not self.cache.has(path, stamp(os.path.join(self.content_path, path)))]
+        sources = [os.path.join(self.content_path, path) for path in stale]
+        if not worth_a_pool(sources, self.workers):
+            return
+        for path, read in zip(stale, map_chunks(read_files, self.markdown_config, sources, self.workers)):
+            if read is not None:
+                self.prepared[path] = read
 
     def published(self, paths, failures: list | None = None):
         """Every readable file of paths that is not a draft; the unreadable ones are added to failures."""
+        paths = list(paths)
+        self._prepare(paths)
+        yield from self._published(paths, failures)
+        self.prepared.clear()
+        if self.cache is not None:
+            self.cache.save(lambda path: os.path.exists(os.path.join(self.content_path, path)))
+
+    def _published(self, paths, failures):
         for path in paths:
             read = self.read(path)
             if read is None:
@@ -62,6 +106,34 @@ class FrontMatterFiles:
             if str(read[0].get("status", "published")).lower() == "draft":
                 continue
             yield read
+
+
+def markdown_config(markdown_settings: dict) -> dict:
+    """The site's Markdown settings without the meta extension (the fields are YAML, above the body)."""
+    config = dict(markdown_settings)
+    config["extensions"] = [e for e in config.get("extensions", []) if e != "markdown.extensions.meta"]
+    return config
+
+
+def convert_body(converter, text: str) -> tuple[str, str]:
+    """(HTML, product references) of a body, with a converter reused from file to file."""
+    reset_converter(converter)
+    html = converter.convert(text)
+    return html, (converter.Meta.get(MENTIONS_KEY) or [""])[0]
+
+
+def read_files(config: dict, sources: list) -> list:
+    """In a worker: (fields, html, mentions) of each file, or None for one the build must read (and report)."""
+    converter = markdown.Markdown(**config)
+    results = []
+    for source in sources:
+        try:
+            with open(source, "rb") as handle:
+                fields, body = frontmatter.split(handle.read().decode("utf-8"))
+            results.append((fields, *convert_body(converter, body)))
+        except Exception:  # noqa: BLE001 - read again by the build, which logs why
+            results.append(None)
+    return results
 
 
 def date_field(fields: dict, source: str, name: str = "date", required: bool = True) -> dt.datetime | None:

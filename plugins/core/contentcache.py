@@ -1,0 +1,246 @@
+"""The content cache's discipline: one fingerprint of the settings and the plugins, and a file cache keyed by it.
+
+Pelican's reader-level cache keys each file by its modification time only and keeps Tag, Category and
+Author objects that carry the settings they were read with; so a build whose settings, plugin code or
+Markdown/Pelican versions differ from the cached build's must not load it. The fingerprint says so: at
+start, a mismatch removes Pelican's cache files, and the shop's FileCache refuses a file made for another
+fingerprint. Files are written to a temporary name and renamed: an interrupted build leaves the old cache
+or none, never half of one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import datetime as dt
+import decimal
+import enum
+import gzip
+import hashlib
+import logging
+import os
+import pickle
+import tempfile
+from importlib import metadata
+from pathlib import Path, PurePath
+
+logger = logging.getLogger(__name__)
+
+FINGERPRINT_SETTING = "SITE_CONTENT_FINGERPRINT"
+FINGERPRINT_FILE = "content-fingerprint"
+# Settings that change from build to build without changing what reading a file gives.
+VOLATILE_SETTINGS = frozenset({
+    "SITE_NOW", "OUTPUT_PATH", "CACHE_PATH", "SITE_WORKERS", "CACHE_CONTENT", "LOAD_CONTENT_CACHE",
+    FINGERPRINT_SETTING,
+})
+PACKAGES = ("pelican", "markdown", "pyyaml")
+# Pelican's cache files of its posts and pages generators (reader and generator layers).
+PELICAN_CACHES = ("ArticlesGenerator-Readers", "PagesGenerator-Readers", "ArticlesGenerator", "PagesGenerator")
+
+
+def stable(value) -> str:
+    """A text of value that is the same in every process and build (no ids, no set order)."""
+    if value is None or isinstance(value, (bool, int, float, str, bytes, decimal.Decimal, dt.date, dt.time,
+                                           dt.timedelta, PurePath)):
+        return repr(value)
+    if isinstance(value, dict):
+        return "{" + ",".join(sorted(f"{stable(k)}:{stable(v)}" for k, v in value.items())) + "}"
+    if isinstance(value, (list, tuple)):
+        return "[" + ",".join(stable(v) for v in value) + "]"
+    if isinstance(value, (set, frozenset)):
+        return "{" + ",".join(sorted(stable(v) for v in value)) + "}"
+    kind = type(value)
+    name = f"{kind.__module__}.{kind.__qualname__}"
+    if isinstance(value, enum.Enum):
+        return f"{name}.{value.name}"
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return name + stable({f.name: getattr(value, f.name) for f in dataclasses.fields(value)})
+    if callable(getattr(value, "getConfigs", None)):  # a Markdown extension: its options count
+        return name + stable(value.getConfigs())
+    if isinstance(value, type) or callable(value):
+        return f"{getattr(value, '__module__', '')}.{getattr(value, '__qualname__', name)}"
+    return name
+
+
+def _plugin_sources(settings) -> list[Path]:
+    files = []
+    for folder in settings.get("PLUGIN_PATHS") or []:
+        files += [p for p in Path(folder).rglob("*.py") if "__pycache__" not in p.parts]
+    return sorted(files)
+
+
+def fingerprint(settings) -> str:
+    """sha256 of the settings (but the volatile ones), the plugins' source and the reading packages' versions."""
+    digest = hashlib.sha256()
+    for key in sorted(settings):
+        if key not in VOLATILE_SETTINGS:
+            digest.update(f"{key}={stable(settings[key])}\n".encode())
+    for path in _plugin_sources(settings):
+        digest.update(f"{path.name}:".encode() + hashlib.sha256(path.read_bytes()).digest())
+    for package in PACKAGES:
+        try:
+            digest.update(f"{package}={metadata.version(package)}".encode())
+        except metadata.PackageNotFoundError:
+            digest.update(f"{package}=none".encode())
+    return digest.hexdigest()
+
+
+def caching(settings) -> bool:
+    return bool(settings.get("CACHE_CONTENT") or settings.get("LOAD_CONTENT_CACHE"))
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, partial = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
+        os.replace(partial, path)
+    except BaseException:
+        Path(partial).unlink(missing_ok=True)
+        raise
+
+
+def check(settings) -> str:
+    """At start: this build's fingerprint; Pelican's content caches of another fingerprint are removed."""
+    value = fingerprint(settings)
+    settings[FINGERPRINT_SETTING] = value
+    if not caching(settings):
+        return value
+    cache = Path(settings["CACHE_PATH"])
+    marker = cache / FINGERPRINT_FILE
+    try:
+        previous = marker.read_text(encoding="ascii").strip()
+    except (OSError, UnicodeDecodeError):
+        previous = None
+    if previous != value:
+        for name in PELICAN_CACHES:
+            (cache / name).unlink(missing_ok=True)
+        write_atomically(marker, value.encode("ascii"))
+        if previous is not None:
+            logger.info("Settings, plugins or packages changed since the last build: content is read afresh")
+    for name in PELICAN_CACHES:
+        drop_if_truncated(cache / name, settings.get("GZIP_CACHE", True))
+    for leftover in cache.glob("*.part-*"):  # a save cut by a killed build
+        leftover.unlink(missing_ok=True)
+    return value
+
+
+def drop_if_truncated(path: Path, gzipped: bool) -> None:
+    """Remove a cache file that a killed build left half-written: Pelican would stop on it (EOFError)."""
+    if not path.is_file():
+        return
+    try:
+        if gzipped:
+            with gzip.open(path, "rb") as handle:
+                while handle.read(1 << 20):
+                    pass
+        else:
+            with path.open("rb") as handle:
+                pickle.load(handle)
+    except (OSError, EOFError, pickle.UnpicklingError, ValueError, AttributeError, ImportError):
+        path.unlink(missing_ok=True)
+        logger.info("The content cache %s was incomplete (a build was stopped while saving it): read afresh", path)
+
+
+def _save_pelican_cache_atomically(self) -> None:
+    """Pelican's FileDataCacher.save_cache through a temporary file and a rename."""
+    if not self._cache_data_policy:
+        return
+    partial = f"{self._cache_path}.part-{os.getpid()}"
+    try:
+        os.makedirs(self.settings["CACHE_PATH"], exist_ok=True)
+        with self._cache_open(partial, "wb") as handle:
+            pickle.dump(self._cache, handle)
+        os.replace(partial, self._cache_path)
+    except (OSError, pickle.PicklingError, TypeError) as error:
+        logger.warning("Could not save the content cache %s: %s", self._cache_path, error)
+        with contextlib.suppress(OSError):
+            os.unlink(partial)
+
+
+def save_pelican_caches_atomically() -> None:
+    """Pelican 4.12 writes its cache files in place: a build killed while saving would leave half a file."""
+    from pelican.cache import FileDataCacher
+
+    FileDataCacher.save_cache = _save_pelican_cache_atomically
+
+
+def stamp(path: str) -> tuple[int, int] | None:
+    """(modification time in ns, size) of a file, or None when it cannot be read."""
+    try:
+        status = os.stat(path)
+    except OSError:
+        return None
+    return status.st_mtime_ns, status.st_size
+
+
+class FileCache:
+    """{key: (file stamp, pickled value)} in one file under CACHE_PATH, valid for one fingerprint."""
+
+    def __init__(self, path: Path, fingerprint_value: str, load: bool, save: bool):
+        self.path, self.fingerprint, self.saving = path, fingerprint_value, save
+        self.entries: dict[str, tuple] = {}
+        self.used: set[str] = set()
+        self.dirty = False
+        if load:
+            self.entries = self._load()
+
+    @classmethod
+    def for_settings(cls, settings, name: str) -> FileCache | None:
+        """The cache called name under CACHE_PATH when the settings turn the content cache on, else None."""
+        if not caching(settings):
+            return None
+        value = settings.get(FINGERPRINT_SETTING) or fingerprint(settings)
+        return cls(Path(settings["CACHE_PATH"]) / name, value, bool(settings.get("LOAD_CONTENT_CACHE")),
+                   bool(settings.get("CACHE_CONTENT")))
+
+    def _load(self) -> dict:
+        try:
+            with open(self.path, "rb") as stream:
+                document = pickle.load(stream)
+        except FileNotFoundError:
+            return {}
+        except Exception as error:  # noqa: BLE001 - a damaged cache is only a slower build
+            logger.info("The content cache %s cannot be read (%s): reading every file", self.path, error)
+            return {}
+        if not isinstance(document, dict) or document.get("fingerprint") != self.fingerprint:
+            return {}
+        return document.get("entries", {})
+
+    def has(self, key: str, file_stamp) -> bool:
+        """Whether a value is cached for key from a file with this stamp."""
+        entry = self.entries.get(key)
+        return file_stamp is not None and entry is not None and entry[0] == file_stamp
+
+    def get(self, key: str, file_stamp):
+        """The value cached for key if it was cached from a file with this stamp, else None."""
+        entry = self.entries.get(key)
+        if file_stamp is None or entry is None or entry[0] != file_stamp:
+            return None
+        self.used.add(key)
+        return pickle.loads(entry[1])
+
+    def put(self, key: str, file_stamp, value) -> None:
+        """Cache a snapshot of value (later changes to it are not cached)."""
+        self.used.add(key)
+        if file_stamp is None or not self.saving:
+            return
+        self.entries[key] = (file_stamp, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
+        self.dirty = True
+
+    def save(self, exists) -> None:
+        """Write the cache when it changed; entries of files that are gone (exists(key) false) are dropped."""
+        gone = [key for key in self.entries if key not in self.used and not exists(key)]
+        for key in gone:
+            del self.entries[key]
+        if not self.saving or not (self.dirty or gone):
+            return
+        document = {"fingerprint": self.fingerprint, "entries": self.entries}
+        try:
+            write_atomically(self.path, pickle.dumps(document, protocol=pickle.HIGHEST_PROTOCOL))
+        except OSError as error:
+            logger.warning("%s: the content cache cannot be written (%s); check that the folder is writable",
+                           self.path, error)
+            return
+        self.dirty = False
