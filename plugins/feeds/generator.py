@@ -85,8 +85,12 @@ class FeedsGenerator(Generator):
         feed.link(href=self.url(page_url), rel="alternate")
         feed.logo(self.url(self.site.logo))
         feed.generator("Vetrina")
+        feed.updated(self.built_at())  # lastBuildDate / <updated>: the build's clock, so a rebuild is reproducible
         feed.load_extension("media")
         return feed
+
+    def built_at(self) -> dt.datetime:
+        return schedule.clock(self.settings)
 
     def add_post(self, feed: FeedGenerator, article, email_cards: bool = False, max_terms: int | None = None) -> None:
         entry = feed.add_entry(order="append")
@@ -247,6 +251,7 @@ class FeedsGenerator(Generator):
         feed.link(href=self.url(self.feed_path("merchant.xml")), rel="self")
         feed.link(href=self.url(""), rel="alternate")
         feed.description(self.settings.get("SITE_DESCRIPTION", "") or self.settings["SITENAME"])
+        feed.updated(self.built_at())
         feed.register_extension("g", merchant.GoogleMerchantExtension, merchant.GoogleMerchantEntryExtension,
                                 atom=False)
         for product in shop.products:
