@@ -3,19 +3,13 @@
 from __future__ import annotations
 
 import functools
-import socket
 import threading
 from contextlib import contextmanager
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 from comments import server as isso_server
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from comments.server import free_port  # noqa: F401  (the tests' one free port)
 
 
 class QuietHandler(SimpleHTTPRequestHandler):
@@ -69,3 +63,14 @@ def chromium():
             yield browser
         finally:
             browser.close()
+
+
+def post_in_widget(page, text: str, author: str):
+    """Write a comment in Isso's widget on page, as a visitor does; Isso's answer to the post."""
+    page.locator("#comments").scroll_into_view_if_needed()
+    page.wait_for_selector("textarea.isso-textarea", timeout=15000)
+    page.fill("textarea.isso-textarea", text)
+    page.fill("input[name=author]", author)
+    with page.expect_response(lambda response: "/new?" in response.url) as posted:
+        page.click(".isso-postbox input[type=submit]")
+    return posted.value

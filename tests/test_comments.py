@@ -3,20 +3,16 @@
 from __future__ import annotations
 
 import json
-import socket
 
 import pytest
 from conftest import parse, post
 from shop_fixtures import catalogue
 
 from comments import isso
+from comments.server import free_port
 from comments.settings import CommentsConfigurationError
 
 
-def closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def test_comment_html_is_sanitised_again_on_our_side():
@@ -30,7 +26,7 @@ def test_comment_html_is_sanitised_again_on_our_side():
 
 
 def closed_url() -> str:
-    return f"http://127.0.0.1:{closed_port()}"
+    return f"http://127.0.0.1:{free_port()}"
 
 
 THREADS = {"/blog/una-prova/": [

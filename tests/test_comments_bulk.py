@@ -13,6 +13,7 @@ import pytest
 from conftest import parse, post
 
 from comments import isso
+from comments.server import post_comment
 from servers import running_isso
 
 PAGES = 20
@@ -72,11 +73,7 @@ def counting(upstream: str):
 
 
 def add_comment(isso_url: str, thread: str, author: str, text: str, parent: int | None = None) -> int:
-    body = {"text": text, "author": author, "title": "Una prova", **({"parent": parent} if parent else {})}
-    request = urllib.request.Request(f"{isso_url}/new?uri={thread}", data=json.dumps(body).encode(), method="POST",
-                                     headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(request) as response:
-        return json.loads(response.read())["id"]
+    return post_comment(isso_url, thread, author, text, parent).comment["id"]
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ import pytest
 from conftest import parse, post, run_build, write_content
 
 from comments import server as isso_server
-from servers import CHROMIUM, chromium, free_port, running_isso, serving
+from servers import CHROMIUM, chromium, free_port, post_in_widget, running_isso, serving
 
 pytestmark = [pytest.mark.slow,
               pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed")]
@@ -56,13 +56,8 @@ def test_visitor_comments_moderator_approves_and_the_comment_is_in_the_static_ht
     page.on("request", lambda request: requests.append(request.url))
     page.goto(f"{origin}/blog/guida/")
     assert page.locator("#isso-thread .static-comments").count() == 1  # before the section is in view
-    page.locator("#comments").scroll_into_view_if_needed()
-    page.wait_for_selector("textarea.isso-textarea", timeout=15000)
-    page.fill("textarea.isso-textarea", "Ho seguito la guida: la chitarra suona benissimo.")
-    page.fill("input[name=author]", "Lettore di prova")
-    with page.expect_response(lambda response: "/new?" in response.url) as posted:
-        page.click(".isso-postbox input[type=submit]")
-    assert posted.value.status == 202  # accepted, waiting for moderation
+    posted = post_in_widget(page, "Ho seguito la guida: la chitarra suona benissimo.", "Lettore di prova")
+    assert posted.status == 202  # accepted, waiting for moderation
     assert {urlparse(url).hostname for url in requests} == {"127.0.0.1"}, "no third party, ever"
 
     # Moderation: the link Isso prints for the new comment, used as a moderator would.

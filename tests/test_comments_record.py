@@ -15,6 +15,7 @@ from conftest import parse, post
 
 from comments import record as record_format
 from comments import store
+from comments.server import post_comment
 from servers import free_port, running_isso, serving
 
 A, B = "/blog/una-prova/", "/blog/seconda/"
@@ -37,14 +38,9 @@ def start_isso(tmp_path):
 
 def add_comment(isso_url: str, uri: str, author: str, text: str) -> tuple[int, str]:
     """A comment posted as a visitor would; (its id, the cookie that lets its author delete it)."""
-    body = json.dumps({"text": text, "author": author, "title": "Una prova"}).encode()
-    request = urllib.request.Request(f"{isso_url}/new?uri={uri}", data=body, method="POST",
-                                     headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(request) as response:
-        assert response.status == 201
-        created = json.loads(response.read())
-        cookie = response.headers["Set-Cookie"].split(";")[0]
-    return created["id"], cookie
+    posted = post_comment(isso_url, uri, author, text)
+    assert posted.status == 201
+    return posted.comment["id"], posted.cookie
 
 
 def delete_comment(isso_url: str, comment_id: int, cookie: str) -> None:

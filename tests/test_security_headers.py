@@ -30,7 +30,7 @@ from comments import server as isso_server
 from comments.settings import CommentsSettings
 from core import markdown_align, security
 from core.settings import SiteConfigurationError, site_settings
-from servers import CHROMIUM, chromium, free_port, running_isso, serving
+from servers import CHROMIUM, chromium, free_port, post_in_widget, running_isso, serving
 
 ROOT_MARKDOWN = read_settings(str(ROOT / "pelicanconf.py"))["MARKDOWN"]
 needs_chromium = pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed")
@@ -603,13 +603,8 @@ def test_demo_pages_under_their_own_headers_report_no_violation(tmp_path, site, 
 
     # A comment written under the policy, approved, then shown by the widget with its avatar.
     page.goto(origin + post_path)
-    page.locator("#comments").scroll_into_view_if_needed()
-    page.wait_for_selector("textarea.isso-textarea", timeout=15000)
-    page.fill("textarea.isso-textarea", "Letto tutto: utile anche per chi compra il primo strumento.")
-    page.fill("input[name=author]", "Lettrice di prova")
-    with page.expect_response(lambda response: "/new?" in response.url) as posted:
-        page.click(".isso-postbox input[type=submit]")
-    assert posted.value.status == 202
+    posted = post_in_widget(page, "Letto tutto: utile anche per chi compra il primo strumento.", "Lettrice di prova")
+    assert posted.status == 202
     activate_latest_comment(isso_log)
     page.reload()
     page.locator("#comments").scroll_into_view_if_needed()

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import configparser
+import json
 import secrets
+import socket
 import subprocess
 import sys
 import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+from typing import NamedTuple
 
 
 def write_config(folder: Path, site_origin: str, port: int, admin_password: str | None = None,
@@ -68,3 +71,27 @@ def stop(process: subprocess.Popen) -> None:
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait()
+
+
+def free_port() -> int:
+    """A port on 127.0.0.1 that nothing listens on now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Posted(NamedTuple):
+    status: int  # 201 published, 202 waiting for moderation
+    comment: dict  # Isso's answer: the comment with its id
+    cookie: str  # what lets its author edit or delete it
+
+
+def post_comment(isso_url: str, uri: str, author: str, text: str, parent: int | None = None,
+                 timeout: float = 10) -> Posted:
+    """A comment posted through Isso's API as a visitor's browser does."""
+    body = {"text": text, "author": author, "title": "Una prova", **({"parent": parent} if parent else {})}
+    request = urllib.request.Request(f"{isso_url}/new?uri={uri}", data=json.dumps(body).encode(), method="POST",
+                                     headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=timeout) as response:
+        return Posted(response.status, json.loads(response.read()),
+                      (response.headers.get("Set-Cookie") or "").split(";")[0])

@@ -520,30 +520,18 @@ def chart_of(summaries: list[Summary]) -> str:
 
 def add_comments(isso_url: str, uris: list[str], seed: int = 0) -> int:
     """Post one to three comments on every tenth page, as visitors would; returns how many."""
-    import json
     import random
-    import urllib.request
+
+    from comments.server import post_comment
 
     posted = 0
     for index, uri in enumerate(uris[::COMMENTED_SHARE]):
         rng = random.Random(f"comments-{index}-{seed}")
         for number in range(rng.randint(1, 3)):
             author = rng.choice(("Giulia", "Marco", "Sara", "Luca"))
-            body = json.dumps({"text": f"Commento di prova numero {number + 1}: utile, grazie.",
-                               "author": author, "title": "Una prova"}).encode()
-            request = urllib.request.Request(f"{isso_url}/new?uri={uri}", data=body, method="POST",
-                                             headers={"Content-Type": "application/json"})
-            with urllib.request.urlopen(request, timeout=10):
-                posted += 1
+            post_comment(isso_url, uri, author, f"Commento di prova numero {number + 1}: utile, grazie.")
+            posted += 1
     return posted
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def runner_env(root: Path, phases: bool) -> dict:
@@ -575,7 +563,7 @@ def bench_shop(root: Path, posts: int, products: int, rounds: int = 3, warmup: i
         if comments:
             from comments import server as isso_server
 
-            port = _free_port()
+            port = isso_server.free_port()
             config = isso_server.write_config(folder / "isso", "http://127.0.0.1:8000", port, moderated=False,
                                               guarded=False)
             process = isso_server.start(config, folder / "isso" / "isso.log")

@@ -298,12 +298,23 @@ def write_images(folder: Path, seed: int) -> None:
         _write(folder / IMAGE_FOLDER / f"foto-{number:02d}.jpg", image_bytes(number, seed))
 
 
-def write_shop(folder: Path, posts: int, products: int, seed: int = 0, images: bool = True) -> Shop:
-    """The Vetrina content folder of a synthetic shop of posts + products items."""
-    folder = Path(folder)
+def write_common(folder: Path, posts: int, seed: int, images: bool) -> None:
+    """What the shop and its vanilla copy share: the posts, the pages and the images."""
     for number in range(posts):
         fields, text = post(number, posts, seed, images)
         _write(folder / "posts" / f"{fields['Slug']}.md", post_text(fields, text))
+    for slug, title in PAGES.items():
+        _write(folder / "pages" / f"{slug}.md", page_text(slug, title, seed))
+    if images:
+        write_images(folder, seed)
+    else:
+        _write(folder / PLACEHOLDER, PLACEHOLDER_SVG)
+
+
+def write_shop(folder: Path, posts: int, products: int, seed: int = 0, images: bool = True) -> Shop:
+    """The Vetrina content folder of a synthetic shop of posts + products items."""
+    folder = Path(folder)
+    write_common(folder, posts, seed, images)
     for number in range(products):
         fields, text = product(number, posts, seed, images)
         _write(folder / "products" / f"{fields['slug']}.md", product_text(fields, text))
@@ -311,12 +322,6 @@ def write_shop(folder: Path, posts: int, products: int, seed: int = 0, images: b
             _write(folder / "reviews" / f"{fields['slug']}-{index + 1}.md", review_text(fields, index, seed))
     for number in range(max(1, products // 200) if products else 0):
         _write(folder / "lists" / f"selezione-{number:03d}.md", list_text(number, seed))
-    for slug, title in PAGES.items():
-        _write(folder / "pages" / f"{slug}.md", page_text(slug, title, seed))
-    if images:
-        write_images(folder, seed)
-    else:
-        _write(folder / PLACEHOLDER, PLACEHOLDER_SVG)
     return Shop(folder, posts, products, tuple(f"/blog/{post_slug(n)}/" for n in range(posts)),
                 tuple(f"/prodotti/{product_slug(n)}/" for n in range(products)))
 
@@ -324,20 +329,12 @@ def write_shop(folder: Path, posts: int, products: int, seed: int = 0, images: b
 def write_vanilla(folder: Path, posts: int, products: int, seed: int = 0, images: bool = True) -> Path:
     """The same posts and products as plain Pelican articles (posts/, products/), the same pages and images."""
     folder = Path(folder)
-    for number in range(posts):
-        fields, text = post(number, posts, seed, images)
-        _write(folder / "posts" / f"{fields['Slug']}.md", post_text(fields, text))
+    write_common(folder, posts, seed, images)
     for number in range(products):
         fields, text = product(number, posts, seed, images)
         header = {"Title": fields["title"], "Slug": fields["slug"], "Date": fields["date"],
                   "Category": fields["category"], "Tags": ", ".join(fields["tags"]), "Summary": fields["summary"]}
         _write(folder / "products" / f"{fields['slug']}.md", post_text(header, text))
-    for slug, title in PAGES.items():
-        _write(folder / "pages" / f"{slug}.md", page_text(slug, title, seed))
-    if images:
-        write_images(folder, seed)
-    else:
-        _write(folder / PLACEHOLDER, PLACEHOLDER_SVG)
     return folder
 
 
