@@ -24,7 +24,8 @@ from servers import free_port
 from pelican.settings import read_settings
 from shop_fixtures import catalogue
 
-from newsletter import (NewsletterError, durable, journal, lock, mail, oneclick, plan, recipients, run, status,
+from core import durable
+from newsletter import (NewsletterError, journal, lock, mail, oneclick, plan, recipients, run, status,
                         unsubscribe)
 from newsletter.journal import Journal, JournalError, State
 from newsletter.settings import NewsletterConfigurationError, NewsletterSettings

@@ -10,11 +10,12 @@ import contextlib
 import datetime as dt
 import json
 import os
-import tempfile
 import urllib.error
 import urllib.parse
 import urllib.request
 from pathlib import Path
+
+from core import durable
 
 from . import record
 
@@ -64,48 +65,9 @@ def move_aside(path: Path, now: dt.datetime | None = None) -> Path:
     return target
 
 
-def write_atomic(path: Path, text: str) -> None:
-    """Replace path with text all at once: readers and a crash see the old file or the new one, never half."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(text)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temporary)
-        raise
-    sync_folder(path.parent)
-
-
-def sync_folder(folder: Path) -> None:
-    """Make a rename durable (POSIX); a no-op where folders cannot be opened."""
-    try:
-        descriptor = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(descriptor)
-    except OSError:
-        pass
-    finally:
-        os.close(descriptor)
-
-
 def save(path: Path, threads: dict, instance: str = "") -> None:
-    remove_leftovers(path)
-    write_atomic(path, record.dumps(threads, instance))
-
-
-def remove_leftovers(path: Path) -> None:
-    """Temporary files of a write that was killed half-way (callers hold the lock: nobody else is writing)."""
-    if path.parent.is_dir():
-        for leftover in path.parent.glob(f".{path.name}.*.tmp"):
-            with contextlib.suppress(FileNotFoundError):
-                leftover.unlink()
+    durable.remove_temps(path)  # of a write killed half-way (callers hold the lock: nobody else is writing)
+    durable.write_bytes(path, record.dumps(threads, instance).encode("utf-8"))
 
 
 def deletion_log(path: Path) -> Path:
@@ -119,14 +81,7 @@ def log_deletions(path: Path, removed, reason: str, now: dt.datetime | None = No
     when = (now or dt.datetime.now(dt.timezone.utc)).isoformat(timespec="seconds")
     lines = "".join(json.dumps({"time": when, "uri": item.uri, "id": item.id, "reason": reason}) + "\n"
                     for item in removed)
-    log.parent.mkdir(parents=True, exist_ok=True)
-    created = not log.exists()
-    with log.open("a", encoding="utf-8") as stream:
-        stream.write(lines)
-        stream.flush()
-        os.fsync(stream.fileno())
-    if created:
-        sync_folder(log.parent)  # a new file's name is durable only once its folder is synced too
+    durable.append_text(log, lines)
     return log
 
 

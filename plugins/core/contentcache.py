@@ -20,9 +20,10 @@ import hashlib
 import logging
 import os
 import pickle
-import tempfile
 from importlib import metadata
 from pathlib import Path, PurePath
+
+from . import durable
 
 logger = logging.getLogger(__name__)
 
@@ -89,18 +90,6 @@ def caching(settings) -> bool:
     return bool(settings.get("CACHE_CONTENT") or settings.get("LOAD_CONTENT_CACHE"))
 
 
-def write_atomically(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, partial = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-        os.replace(partial, path)
-    except BaseException:
-        Path(partial).unlink(missing_ok=True)
-        raise
-
-
 def check(settings) -> str:
     """At start: this build's fingerprint; Pelican's content caches of another fingerprint are removed."""
     value = fingerprint(settings)
@@ -116,7 +105,7 @@ def check(settings) -> str:
     if previous != value:
         for name in PELICAN_CACHES:
             (cache / name).unlink(missing_ok=True)
-        write_atomically(marker, value.encode("ascii"))
+        durable.write_bytes(marker, value.encode("ascii"))
         if previous is not None:
             logger.info("Settings, plugins or packages changed since the last build: content is read afresh")
     for name in PELICAN_CACHES:
@@ -238,7 +227,7 @@ class FileCache:
             return
         document = {"fingerprint": self.fingerprint, "entries": self.entries}
         try:
-            write_atomically(self.path, pickle.dumps(document, protocol=pickle.HIGHEST_PROTOCOL))
+            durable.write_bytes(self.path, pickle.dumps(document, protocol=pickle.HIGHEST_PROTOCOL))
         except OSError as error:
             logger.warning("%s: the content cache cannot be written (%s); check that the folder is writable",
                            self.path, error)

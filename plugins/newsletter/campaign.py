@@ -23,7 +23,7 @@ import uuid
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from . import durable
+from core import durable
 from .journal import Entry, Journal
 from .result import NewsletterError
 

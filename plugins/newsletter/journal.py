@@ -16,7 +16,7 @@ import json
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
-from . import durable
+from core import durable
 from .result import NewsletterError
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from . import durable
+from core import durable
 from .result import NewsletterError
 
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from . import durable, recipients
+from core import durable
+
+from . import recipients
 
 HEADER = ("# Unsubscribed from the newsletter: never sent to, whatever the subscribers file says.\n"
           "# One address a line; add with `./vetrina newsletter --unsubscribe ADDRESS`.")

@@ -1,4 +1,8 @@
-"""Durable small files: written whole or not at all, and on disk before the function returns."""
+"""Durable small files: written whole or not at all, and on disk before the function returns.
+
+The one way files that must survive a crash are written: the newsletter's journal and state, the record of
+published comments, the content cache's marker.
+"""
 
 from __future__ import annotations
 
@@ -40,16 +44,28 @@ def write_json(path: Path, data) -> None:
 
 def append_line(path: Path, line: str) -> None:
     """Append one line with O_APPEND (one write, so concurrent appends never interleave) and fsync it."""
+    append_text(path, line.rstrip("\n") + "\n")
+
+
+def append_text(path: Path, text: str) -> None:
+    """Append text in one O_APPEND write and fsync it; a new file's folder is synced too."""
     path.parent.mkdir(parents=True, exist_ok=True)
     created = not path.exists()
     descriptor = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
     try:
-        os.write(descriptor, (line.rstrip("\n") + "\n").encode("utf-8"))
+        os.write(descriptor, text.encode("utf-8"))
         os.fsync(descriptor)
     finally:
         os.close(descriptor)
     if created:
         fsync_folder(path.parent)
+
+
+def remove_temps(path: Path) -> None:
+    """The temp files of writes of path that a killed process left (call it while no one else writes path)."""
+    if path.parent.is_dir():
+        for leftover in path.parent.glob(f"{TEMP_PREFIX}*-{path.name}"):
+            leftover.unlink(missing_ok=True)
 
 
 def is_temp(path: Path) -> bool:
