@@ -53,6 +53,7 @@ class ProductsGenerator(Generator):
         self.broken_products = 0  # product files left out for their errors (reviews naming them say so)
         self.body_texts: dict[str, tuple[str, str]] = {}  # source -> (body HTML, its text), from the one parse
         self.list_candidates: list[related.Candidate] | None = None  # the products as keyword lists rank them
+        self.list_by_slug: dict[str, ProductPage] = {}  # the same products by slug
         self.related_scored = 0  # candidate pairs the related items scored (every pair: n x (n - 1) per kind)
 
     # --- reading -------------------------------------------------------
@@ -60,6 +61,7 @@ class ProductsGenerator(Generator):
         self.read_products()
         self.read_reviews()
         self.read_lists()
+        self.files.save_cache()
         self.link_mentions()
         self.recommend()
         self.context[CONTEXT_KEY] = self.shop
@@ -244,8 +246,8 @@ class ProductsGenerator(Generator):
                 key=p.slug, title=p.title, tags=frozenset(t.lower() for t in p.model.tags),
                 text=f"{p.summary} {self._body_text(p)}",
                 price=p.lowest_offer.price, boost=p.boost, available=p.available) for p in self.shop.products]
-        by_slug = {p.slug: p for p in self.shop.products}
-        return [by_slug[key] for key in related.rank_list(query, self.list_candidates)]
+            self.list_by_slug = {p.slug: p for p in self.shop.products}
+        return [self.list_by_slug[key] for key in related.rank_list(query, self.list_candidates)]
 
     def _body_text(self, page) -> str:
         """The text of a product's body: from the parse that demoted its headings, unless the body changed since."""

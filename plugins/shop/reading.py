@@ -93,6 +93,9 @@ class FrontMatterFiles:
         self._prepare(paths)
         yield from self._published(paths, failures)
         self.prepared.clear()
+
+    def save_cache(self) -> None:
+        """Write the cache once, after every folder was read (entries of deleted files are dropped)."""
         if self.cache is not None:
             self.cache.save(lambda path: os.path.exists(os.path.join(self.content_path, path)))
 
