@@ -230,12 +230,12 @@ def test_review_text_is_cleaned_like_a_comment(build_site):
 
 
 def test_cached_comments_are_cleaned_again():
-    from comments import isso
+    from comments import record
 
-    comment = isso.comment_from_dict({"id": 1, "author": "A", "website": "", "created": "2026-10-01T10:00:00+00:00",
+    comment = record.comment_from_dict({"id": 1, "author": "A", "website": "", "created": "2026-10-01T10:00:00+00:00",
                                       "html": "<p>Ciao</p><script>alert(1)</script>", "replies": [
                                           {"id": 2, "author": "B", "website": "", "created": "2026-10-02T10:00:00+00:00",
-                                           "html": "<p onclick='x()'>Risposta</p>", "replies": []}]})
+                                           "html": "<p onclick='x()'>Risposta</p>", "replies": []}]}, "comment")
     assert comment.html == "<p>Ciao</p>" and comment.replies[0].html == "<p>Risposta</p>"
 
 

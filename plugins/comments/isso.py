@@ -114,10 +114,3 @@ def fetch_all(base_url: str, uris: list[str], timeout: float) -> dict[str, list[
     """
     numbers = counts(base_url, uris, timeout)
     return {uri: fetch(base_url, uri, timeout) if numbers[uri] > 0 else [] for uri in uris}
-
-
-def comment_from_dict(data: dict) -> Comment:
-    """A comment of the record of published comments: its shape checked, its HTML cleaned again (record.py)."""
-    from .record import comment_from_dict as from_record  # record.py builds on this module
-
-    return from_record(data, "comment")
