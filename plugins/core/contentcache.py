@@ -10,7 +10,6 @@ or none, never half of one.
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import datetime as dt
 import decimal
@@ -109,50 +108,40 @@ def check(settings) -> str:
         if previous is not None:
             logger.info("Settings, plugins or packages changed since the last build: content is read afresh")
     for name in PELICAN_CACHES:
-        drop_if_truncated(cache / name, settings.get("GZIP_CACHE", True))
-    for leftover in cache.glob("*.part-*"):  # a save cut by a killed build
-        leftover.unlink(missing_ok=True)
+        durable.remove_temps(cache / name)  # a save cut by a killed build
     return value
 
 
-def drop_if_truncated(path: Path, gzipped: bool) -> None:
-    """Remove a cache file that a killed build left half-written: Pelican would stop on it (EOFError)."""
-    if not path.is_file():
-        return
-    try:
-        if gzipped:
-            with gzip.open(path, "rb") as handle:
-                while handle.read(1 << 20):
-                    pass
-        else:
-            with path.open("rb") as handle:
-                pickle.load(handle)
-    except (OSError, EOFError, pickle.UnpicklingError, ValueError, AttributeError, ImportError):
-        path.unlink(missing_ok=True)
-        logger.info("The content cache %s was incomplete (a build was stopped while saving it): read afresh", path)
-
-
-def _save_pelican_cache_atomically(self) -> None:
-    """Pelican's FileDataCacher.save_cache through a temporary file and a rename."""
+def _save_pelican_cache(self) -> None:
+    """Pelican's FileDataCacher.save_cache, written durably (core.durable) instead of in place."""
     if not self._cache_data_policy:
         return
-    partial = f"{self._cache_path}.part-{os.getpid()}"
     try:
-        os.makedirs(self.settings["CACHE_PATH"], exist_ok=True)
-        with self._cache_open(partial, "wb") as handle:
-            pickle.dump(self._cache, handle)
-        os.replace(partial, self._cache_path)
+        data = pickle.dumps(self._cache)
+        durable.write_bytes(Path(self._cache_path), gzip.compress(data) if self.settings["GZIP_CACHE"] else data)
     except (OSError, pickle.PicklingError, TypeError) as error:
         logger.warning("Could not save the content cache %s: %s", self._cache_path, error)
-        with contextlib.suppress(OSError):
-            os.unlink(partial)
 
 
-def save_pelican_caches_atomically() -> None:
-    """Pelican 4.12 writes its cache files in place: a build killed while saving would leave half a file."""
+def pelican_caches_survive_interruption() -> None:
+    """Pelican 4.12 writes its cache files in place, and stops on one cut short (EOFError, not caught): its
+    saves go through a rename, and a cache that cannot be read whole is read afresh. Applied once, at start."""
     from pelican.cache import FileDataCacher
 
-    FileDataCacher.save_cache = _save_pelican_cache_atomically
+    if getattr(FileDataCacher, "_vetrina", False):
+        return
+    load = FileDataCacher.__init__
+
+    def load_or_start_empty(self, settings, cache_name, caching_policy, load_policy):
+        try:
+            load(self, settings, cache_name, caching_policy, load_policy)
+        except (EOFError, pickle.UnpicklingError, ValueError, AttributeError, ImportError):
+            load(self, settings, cache_name, caching_policy, False)
+            logger.info("The content cache %s was incomplete: its files are read afresh", self._cache_path)
+
+    FileDataCacher.__init__ = load_or_start_empty
+    FileDataCacher.save_cache = _save_pelican_cache
+    FileDataCacher._vetrina = True
 
 
 def stamp(path: str) -> tuple[int, int] | None:

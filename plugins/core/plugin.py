@@ -32,7 +32,6 @@ def validate_settings(pelican):
 # --- both cores and the content cache -------------------------------------------------------------
 def check_content_cache(pelican):
     """A cache made with other settings, plugins or package versions is not loaded (see core.contentcache)."""
-    contentcache.save_pelican_caches_atomically()
     contentcache.check(pelican.settings)
 
 
@@ -146,6 +145,7 @@ def guarded_writer(pelican):
 
 
 def register():
+    contentcache.pelican_caches_survive_interruption()
     signals.initialized.connect(validate_settings)
     signals.initialized.connect(start_clock)
     signals.initialized.connect(check_content_cache)
