@@ -537,10 +537,10 @@ def add_comments(isso_url: str, uris: list[str], seed: int = 0) -> int:
 def runner_env(root: Path, phases: bool) -> dict:
     import os
 
-    plugins = str(Path(root) / "plugins")
-    path = [plugins, *filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep))]
-    env = {name: value for name, value in os.environ.items() if not name.startswith("VETRINA_")}
-    env["PYTHONPATH"] = os.pathsep.join(path)
+    from .build import build_environment
+
+    env = build_environment({name: value for name, value in os.environ.items() if not name.startswith("VETRINA_")},
+                            Path(root) / "plugins")
     if phases:
         env["VETRINA_PHASES"] = "1"
     return env

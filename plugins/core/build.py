@@ -22,9 +22,14 @@ def run_pelican(root: Path, settings: Path, output: Path, content: Path, debug: 
     command = [sys.executable, "-m", "core.runner", str(content), "-s", str(settings), "-o", str(output)]
     if debug:
         command.append("--debug")
-    path = [str(PLUGINS), *filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep))]
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(path)}
-    return subprocess.run(command, cwd=root, env=env).returncode == 0
+    return subprocess.run(command, cwd=root, env=build_environment()).returncode == 0
+
+
+def build_environment(environ=None, plugins: Path = PLUGINS) -> dict:
+    """The environment of a build process: this one's, with the plugins folder first on PYTHONPATH."""
+    environ = os.environ if environ is None else environ
+    path = [str(plugins), *filter(None, environ.get("PYTHONPATH", "").split(os.pathsep))]
+    return {**environ, "PYTHONPATH": os.pathsep.join(path)}
 
 
 def staging_prefix(output: Path) -> str:
@@ -36,13 +41,18 @@ def _owner_alive(name: str, prefix: str) -> bool:
     pid, _, _ = name[len(prefix):].partition("-")
     if not pid.isdigit():
         return False  # made before staging folders carried their builder's pid: nothing builds there now
+    return pid_alive(int(pid))
+
+
+def pid_alive(pid: int) -> bool:
+    """Whether a process of this machine has that pid."""
     try:
-        os.kill(int(pid), 0)
+        os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
-        return True  # a process of another user has that pid
-    except OverflowError:
+        return True  # a process of another user
+    except (OverflowError, ValueError):
         return False
     return True
 

@@ -31,6 +31,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from urllib.parse import urlparse
 
+from .build import pid_alive
+
 DEFAULTS = {
     "PUBLISH_TARGET": "",
     "PUBLISH_KEEP_RELEASES": 5,
@@ -327,19 +329,6 @@ def held_message(where: str, holder: Holder, now: int | None, stale_hours: float
 def _duration(seconds: int) -> str:
     minutes = seconds // 60
     return f"{minutes // 60} h {minutes % 60} min" if minutes >= 60 else f"{minutes} min"
-
-
-def pid_alive(pid: int) -> bool:
-    """Whether a process of this machine has that pid."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True  # a process of another user
-    except (OverflowError, ValueError):
-        return False
-    return True
 
 
 def to_remove(releases: tuple[str, ...], keep: int, live: str, previous: str | None = None) -> list[str]:

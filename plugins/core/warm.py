@@ -137,15 +137,14 @@ class WarmBuilder:
         self.replies = None
 
     def start(self) -> None:
-        from .build import PLUGINS
+        from .build import build_environment
 
         read_end, write_end = os.pipe()
-        path = [str(PLUGINS), *filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep))]
         command = [sys.executable, "-m", "core.warm", str(self.content), "-s", str(self.settings),
                    REPLY_FD_ARGUMENT, str(write_end), "--overrides", json.dumps(self.overrides)]
         try:
             self.process = subprocess.Popen(command, cwd=self.root, stdin=subprocess.PIPE, pass_fds=(write_end,),
-                                            env={**os.environ, "PYTHONPATH": os.pathsep.join(path)}, text=True)
+                                            env=build_environment(), text=True)
         finally:
             os.close(write_end)
         self.replies = os.fdopen(read_end, "r", encoding="utf-8")
