@@ -10,7 +10,7 @@ from bs4 import BeautifulSoup
 from conftest import ROOT
 
 from shop import frontmatter
-from shop.generator import _demoted, demote_headings
+from shop.reading import demoted
 
 DEMO_FILES = sorted(path for folder in ("products", "reviews", "lists")
                     for path in (ROOT / "content" / folder).glob("*.md"))
@@ -61,14 +61,22 @@ def test_a_bad_field_is_still_explained_at_its_line(text, line, words):
     assert failure.value.line == line and words in str(failure.value)
 
 
-def test_demoting_headings_in_one_parse_gives_the_body_and_its_text():
+def test_demoting_headings_keeps_the_rest_of_the_markup_and_gives_the_text_a_parse_would():
     html = ("<h2>Uno</h2><p>Testo &amp; <em>altro</em></p><h3 id=\"x\">Due</h3><h5>Tre</h5><h6>Sei</h6>"
-            "<p><img alt=\"a\" src=\"b.webp\" /><br />fine</p>")
-    body, text = _demoted(html)
+            "<p><img alt=\"a > b\" src=\"b.webp\"><br>fine</p><!-- <h2>nota</h2> --><H4 class='y'>Quattro</H4>"
+            "<script>var h = '<h2>';</script>")
+    body, text = demoted(html)
     soup = BeautifulSoup(body, "html.parser")
-    assert [h.name for h in soup.find_all(True) if h.name.startswith("h")] == ["h3", "h4", "h6", "h6"]
-    assert body == demote_headings(html)
-    assert text == soup.get_text(" ")
+    assert [h.name for h in soup.find_all(True) if h.name.startswith("h")] == ["h3", "h4", "h6", "h6", "h5"]
+    assert body == ("<h3>Uno</h3><p>Testo &amp; <em>altro</em></p><h4 id=\"x\">Due</h4><h6>Tre</h6><h6>Sei</h6>"
+                    "<p><img alt=\"a > b\" src=\"b.webp\"><br>fine</p><!-- <h2>nota</h2> --><h5 class='y'>Quattro</h5>"
+                    "<script>var h = '<h2>';</script>")
+    assert "<!-- <h2>nota</h2> -->" in body and "<img alt=\"a > b\" src=\"b.webp\"><br>" in body
+    assert text.split() == ["Uno", "Testo", "&", "altro", "Due", "Tre", "Sei", "fine", "Quattro"]
+    original = BeautifulSoup(html, "html.parser")
+    for hidden in original.find_all("script"):
+        hidden.decompose()
+    assert text.split() == original.get_text(" ").split()
 
 
 def test_the_featured_products_are_sorted_once_per_catalogue(monkeypatch):

@@ -67,9 +67,9 @@ class ProductsGenerator(Generator):
         self.context[CONTEXT_KEY] = self.shop
         commentable.register(self.context, "product", self.shop.products)
 
-    def _files(self, paths, failures: list | None = None):
+    def _files(self, paths, failures: list | None = None, demote: bool = False):
         # In path order, so that of two files claiming one sku or slug the same one wins on every build.
-        return self.files.published(sorted(self.get_files(paths, extensions=("md", "markdown"))), failures)
+        return self.files.published(sorted(self.get_files(paths, extensions=("md", "markdown"))), failures, demote)
 
     def unknown_product(self, reference: str) -> str:
         """Why a reference finds no product: a typo, or a product file that has errors of its own."""
@@ -95,8 +95,9 @@ class ProductsGenerator(Generator):
     def read_products(self):
         pages = {}
         rejected = 0
-        for fields, html, mentions, source in self._files(self.config.product_paths, self.product_read_failures):
-            page = self._product(fields, html, mentions, source)
+        for fields, body, mentions, text, source in self._files(self.config.product_paths, self.product_read_failures,
+                                                                 demote=True):
+            page = self._product(fields, body, mentions, text, source)
             if page is not None:
                 pages[source] = page
             else:
@@ -125,7 +126,7 @@ class ProductsGenerator(Generator):
             for key in page.skus + (page.slug,):
                 self.shop.by_reference.setdefault(key, page)
 
-    def _product(self, fields, html, mentions, source) -> ProductPage | None:
+    def _product(self, fields, body, mentions, text, source) -> ProductPage | None:
         try:
             model = parse.product(fields, default_currency=self.config.currency, today=self.config.today,
                                   image_exists=self._image_exists, shipping_classes=self.config.shipping_classes,
@@ -144,7 +145,6 @@ class ProductsGenerator(Generator):
         except ProductError as error:
             logger.error("%s: %s", source, error)
             return None
-        body, text = _demoted(html)
         self.body_texts[source] = (body, text)
         return ProductPage(body, model, metadata=metadata, settings=self.settings,
                            source_path=source, context=self.context)
@@ -178,7 +178,7 @@ class ProductsGenerator(Generator):
 
     def read_reviews(self):
         """Attach each review file to its product (a variant's sku: a review of that variant); the newest first."""
-        for fields, html, _, source in self._files(self.config.review_paths):
+        for fields, html, _, _, source in self._files(self.config.review_paths):
             item = review(fields, html, source)
             if item is None:
                 continue
@@ -194,7 +194,7 @@ class ProductsGenerator(Generator):
             page.rating = rating_of(page.reviews)
 
     def read_lists(self):
-        for fields, html, mentions, source in self._files(self.config.list_paths):
+        for fields, html, mentions, _, source in self._files(self.config.list_paths):
             try:
                 query = self._list_query(fields)
             except ProductError as error:
@@ -384,19 +384,6 @@ class ProductsGenerator(Generator):
         target.write_text(json.dumps(entries, ensure_ascii=False, indent=1), encoding="utf-8")
 
 
-def demote_headings(html: str) -> str:
-    """A product's body sits under the page's "Description" h2: its headings start at h3."""
-    return _demoted(html)[0]
-
-
-def _demoted(html: str) -> tuple[str, str]:
-    """(the body with its headings demoted, the body's text as keyword lists read it), from one parse."""
-    soup = BeautifulSoup(html, "html.parser")
-    for heading in soup.find_all(("h2", "h3", "h4", "h5")):
-        heading.name = f"h{int(heading.name[1]) + 1}"
-    return str(soup), soup.get_text(" ")
-
-
 # --- what the published site waits for (`invoke next-build`) -------------------------------------
 def timed_changes(settings: dict, content_path: str, now) -> list[schedule.Change]:
     """Every dated change of the content after now, read from the files' fields without a build.
@@ -427,7 +414,7 @@ def timed_changes(settings: dict, content_path: str, now) -> list[schedule.Chang
     files = FrontMatterFiles(content_path, settings["MARKDOWN"])
     products = 0
     for kind, paths in (("product", config.product_paths), ("list", config.list_paths)):
-        for fields, _, _, source in files.published(sorted(lister.get_files(paths, extensions=("md", "markdown")))):
+        for fields, _, _, _, source in files.published(sorted(lister.get_files(paths, extensions=("md", "markdown")))):
             date = date_field(fields, source)  # read as the build reads it
             if date is not None:
                 changes += _file_changes(kind, fields, schedule.aware(date, zone), schedule.shown_path(source, content_path),
