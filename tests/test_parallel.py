@@ -8,6 +8,7 @@ import pickle
 from pathlib import Path
 
 import pytest
+from bs4 import BeautifulSoup
 from conftest import post, run_build, write_content
 from pelican.readers import MarkdownReader
 from shop_fixtures import catalogue, product_file, tiny_png
@@ -190,7 +191,7 @@ def test_the_shop_files_come_from_the_cache_until_a_file_or_the_settings_change(
 
     def read_all(settings):
         files = FrontMatterFiles(str(folder), {"extensions": [ProductEmbedExtension()]}, settings)
-        read = [(fields["slug"], html, mentions) for fields, html, mentions, _ in
+        read = [(fields["slug"], html, mentions) for fields, html, mentions, _, _ in
                 files.published(["products/a.md", "products/b.md"])]
         files.save_cache()  # as the shop's generator does once it has read every folder
         return read
@@ -218,6 +219,24 @@ def test_the_shop_reader_reports_a_bad_file_that_the_pool_skipped(tmp_path, monk
     assert any("b.md:1" in record.getMessage() and "---" in record.getMessage() for record in caplog.records)
 
 
+def test_product_bodies_demoted_by_the_pool_are_the_serial_ones(tmp_path, monkeypatch):
+    monkeypatch.setattr(parallel, "MIN_POOL_BYTES", 0)
+    folder = tmp_path / "content"
+    body = "## Materiali\n\nLegno &amp; *ottone*.\n\n### Cura\n\nUn panno."
+    write_content(folder, {"products/a.md": product_file(body), "products/b.md": product_file(body, slug="b")})
+    paths = ["products/a.md", "products/b.md"]
+
+    def read(workers):
+        (tmp_path / f"run-{workers}").mkdir()
+        files = FrontMatterFiles(str(folder), {"extensions": []}, _settings(tmp_path / f"run-{workers}", SITE_WORKERS=workers))
+        return [item[1:4] for item in files.published(paths, demote=True)]
+
+    pooled, serial = read(2), read(1)
+    assert pooled == serial
+    headings = [tag.name for tag in BeautifulSoup(pooled[0][0], "html.parser").find_all(("h2", "h3", "h4"))]
+    assert headings == ["h3", "h4"] and pooled[0][2].split() == ["Materiali", "Legno", "&", "ottone", ".", "Cura", "Un", "panno."]
+
+
 def test_images_encoded_by_the_pool_are_the_serial_bytes(tmp_path):
     content = tmp_path / "content"
     write_content(content, {"images/a.png": tiny_png(500, 200), "images/b.png": tiny_png(300, 100),
@@ -242,3 +261,29 @@ def test_an_unreadable_image_is_named_after_the_pool(tmp_path):
     images.sources("images/rotta.png")
     with pytest.raises(ImageError, match="rotta.png: cannot be read as an image"):
         images.write(tmp_path / "out")
+
+
+def test_a_side_worker_killed_mid_build_leaves_its_images_to_the_build(tmp_path):
+    content = tmp_path / "content"
+    write_content(content, {f"images/{n}.png": tiny_png(300 + 20 * n, 100) for n in range(6)})
+    serial = ResponsiveImages(content, tmp_path / "cache-serial", 1)
+    images = ResponsiveImages(content, tmp_path / "cache", 2)
+    for n in range(6):
+        serial.sources(f"images/{n}.png")
+        images.sources(f"images/{n}.png")
+        if n == 2:
+            os.kill(images.sidecar.process.pid, 9)  # it dies with jobs handed to it and more waiting
+            images.sidecar.process.join()
+    assert images.write(tmp_path / "out") == serial.write(tmp_path / "out-serial") == 12
+    assert tree(tmp_path / "out") == tree(tmp_path / "out-serial")
+
+
+def test_images_asked_for_ahead_are_encoded_but_only_those_pages_use_are_published(tmp_path):
+    content = tmp_path / "content"
+    write_content(content, {"images/a.png": tiny_png(500, 200), "images/b.png": tiny_png(300, 100)})
+    images = ResponsiveImages(content, tmp_path / "cache", 2)
+    images.prefetch(["images/a.png", "images/b.png", "images/none.png"])
+    images.sources("images/a.png")
+    assert images.write(tmp_path / "out") == 5  # a's three copies and b's two, into the cache
+    assert sorted(tree(tmp_path / "out")) == ["images/a-240w.webp", "images/a-480w.webp", "images/a-500w.webp"]
+    assert len(list((tmp_path / "cache").glob("*.webp"))) == 5

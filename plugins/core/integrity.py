@@ -14,7 +14,8 @@ import re
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
-from bs4 import BeautifulSoup
+from html.parser import HTMLParser
+
 from pelican.contents import Content
 from pelican.urlwrappers import URLWrapper
 from pelican.writers import Writer
@@ -242,12 +243,36 @@ def suggested_name(parts) -> str:
     return name if "." in name else "its-name.jpg"
 
 
+# Comments and the raw text of script and style hold no images; an <img> tag's quoted values may hold ">".
+_NOT_MARKUP = re.compile(r"<!--.*?-->|<(script|style)\b.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
+_IMG_TAG = re.compile(r"""<img\b(?:[^>"']|"[^"]*"|'[^']*')*>""", re.IGNORECASE)
+
+
+class _ImageSources(HTMLParser):
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.found: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        self.found.append(dict(attrs).get("src") or "")
+
+    handle_startendtag = handle_starttag
+
+
+def image_sources(markup: str) -> list[str]:
+    """The src of each <img> of an HTML fragment, entities decoded, in order: only its img tags are parsed."""
+    parser = _ImageSources()
+    parser.feed("".join(_IMG_TAG.findall(_NOT_MARKUP.sub("", markup))))
+    parser.close()
+    return parser.found
+
+
 def check_images(item: Content, static_files: StaticFiles, source: SourceText) -> None:
     """Each <img> of the body that points into the site must be one of the files the build copies."""
-    if "<img" not in (item._content or ""):
+    if "<img" not in (item._content or "").lower():
         return
-    for image in BeautifulSoup(item._content, "html.parser").find_all("img"):
-        src = (image.get("src") or "").strip()
+    for src in image_sources(item._content):
+        src = src.strip()
         if src.startswith("{"):
             continue  # {static}, {attach}: checked with the links
         path = static_files.site_path(src)
@@ -292,8 +317,57 @@ class OutputGuard(Writer):
         super().__init__(*args, **kwargs)
         self._claims: dict[str, tuple[str | None, str]] = {}
         self._writing: tuple[str | None, str] = (None, "another output")
+        self._recorded: list | None = None  # the writes of the generator being written, rendered at its end
+
+    # Both cores (core.pagepool): a generator's writes are recorded, then rendered in runs, one per core.
+    def record_writes(self) -> None:
+        self._recorded = []
+
+    def render_recorded(self, workers: int) -> None:
+        from . import pagepool
+
+        writes, self._recorded = self._recorded, None
+        if writes:
+            pagepool.render(self, writes, workers)
+
+    def drop_recorded(self) -> None:
+        self._recorded = None
 
     def write_file(self, name, template, context, *args, **kwargs):
+        if self._recorded is not None:
+            from .pagepool import Write, pages_of
+
+            # The context as it is now: a generator may change its own between two writes.
+            self._recorded.append(Write(name, template, context.copy(), args, kwargs,
+                                        pages_of(self.settings, args, kwargs)))
+            return None
+        return self._write_file_now(name, template, context, *args, **kwargs)
+
+    def write_now(self, write) -> None:
+        self._write_file_now(write.name, write.template, write.context, *write.args, **write.kwargs)
+
+    def mark(self) -> tuple:
+        """This writer's files now (in a fork, before its run)."""
+        return len(self._claims), frozenset(self._written_files), frozenset(self._overridden_files)
+
+    def additions(self, mark) -> tuple:
+        """What a fork's writes added since mark: the files claimed (in order), written and overridden."""
+        claims, written, overridden = mark
+        return (list(self._claims.items())[claims:], sorted(self._written_files - written),
+                sorted(self._overridden_files - overridden))
+
+    def take(self, additions) -> bool:
+        """A fork's files, unless it wrote one this process wrote too: then its run is rendered here again,
+        after this process's own, so that the second write is reported (or overrides) as in a serial build."""
+        claims, written, overridden = additions
+        if not self._written_files.isdisjoint(written):
+            return False
+        self._claims.update(claims)
+        self._written_files.update(written)
+        self._overridden_files.update(overridden)
+        return True
+
+    def _write_file_now(self, name, template, context, *args, **kwargs):
         self._writing = claimant(template, kwargs)
         try:
             return super().write_file(name, template, context, *args, **kwargs)

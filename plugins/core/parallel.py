@@ -15,6 +15,8 @@ import os
 import site
 import sys
 import threading
+import weakref
+from collections import deque
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
@@ -81,6 +83,110 @@ def map_chunks(function, shared, items: list, workers: int) -> list:
         logger.info("The worker processes stopped (%s): this process does their work", error)
         return list(function(shared, items))
     return [result for chunk in results for result in chunk]
+
+
+# Jobs handed to the side worker before it answers: enough to keep it busy, never enough to fill a pipe.
+SIDECAR_IN_FLIGHT = 2
+
+
+class Sidecar:
+    """A second core for work that turns up while this process renders: one worker process, started early.
+
+    Started while the build is still small (a fork then copies little), it runs function(None, [job]) for
+    each job submitted, in order, as this process goes on with its own work; finish() shares what is left
+    between both and returns every result by key. A worker that cannot start or dies leaves its jobs to this
+    process: slower, never different.
+    """
+
+    def __init__(self, function):
+        self.function = function
+        self.waiting: deque = deque()  # (key, job) not handed over yet
+        self.sent: deque = deque()  # (key, job) handed over, answered in this order
+        self.results: dict = {}
+        self.connection = None
+        try:
+            context = _context(function)
+            ours, theirs = context.Pipe()
+            process = context.Process(target=_sidecar_loop, args=(function, theirs, _import_root(function)),
+                                      daemon=True, name="vetrina-sidecar")
+            process.start()
+            theirs.close()
+        except OSError as error:
+            logger.info("The side worker could not start (%s): this process does its work", error)
+            return
+        self.connection, self.process = ours, process
+        self._stop = weakref.finalize(self, _stop_sidecar, ours, process)
+
+    def submit(self, key, job) -> None:
+        self.waiting.append((key, job))
+        self.exchange()
+
+    def exchange(self, wait: bool = False) -> None:
+        """Collect the answers that are in (waiting for one if asked), then top the worker's jobs up."""
+        if self.connection is None:
+            return
+        try:
+            while self.sent and self.connection.poll(None if wait else 0):
+                result = self.connection.recv()  # before the job leaves `sent`: a lost answer is redone here
+                self.results[self.sent.popleft()[0]] = result
+                wait = False
+            while self.waiting and len(self.sent) < SIDECAR_IN_FLIGHT:
+                item = self.waiting.popleft()
+                self.connection.send(item[1])
+                self.sent.append(item)
+        except (OSError, EOFError) as error:
+            logger.info("The side worker stopped (%s): this process does its work", error)
+            self.waiting.extendleft(reversed(self.sent))
+            self.sent.clear()
+            self.close()
+
+    def finish(self) -> dict:
+        """Every job's result by key: this process takes jobs from the back while the worker works from the front."""
+        while self.waiting or self.sent:
+            self.exchange()
+            if self.waiting:
+                key, job = self.waiting.pop()
+                self.results[key] = self.function(None, [job])[0]
+            elif self.sent:
+                self.exchange(wait=True)
+        self.close()
+        return self.results
+
+    def left_to_parent(self) -> None:
+        """In a fork of this process: forget the worker without stopping it (it is the parent's)."""
+        self._stop.detach()
+        self.connection = None
+        self.waiting.clear()
+        self.sent.clear()
+
+    def close(self) -> None:
+        if self.connection is not None:
+            self.connection = None
+            self._stop()
+
+
+def _sidecar_loop(function, connection, root: str) -> None:
+    site.addsitedir(root)
+    while True:
+        try:
+            job = connection.recv()
+        except (EOFError, OSError):
+            return
+        if job is None:
+            return
+        connection.send(function(None, [job])[0])
+
+
+def _stop_sidecar(connection, process) -> None:
+    try:
+        connection.send(None)
+        connection.close()
+    except OSError:
+        pass
+    process.join(5)
+    if process.is_alive():
+        process.terminate()
+        process.join()
 
 
 def worth_a_pool(paths, workers: int) -> bool:

@@ -8,8 +8,8 @@ from pathlib import Path
 from pelican import signals
 from pelican.contents import Article, Page
 
-from . import contentcache, i18n, images, integrity, parallel, security, text, urls
-from .rendering import apply_defaults
+from . import contentcache, i18n, images, integrity, pagepool, parallel, security, speedups, text, urls
+from .rendering import apply_defaults, card_memo
 from .responsive import ImageError, ResponsiveImages
 from .settings import DEFAULTS, SiteSettings
 from . import schedule
@@ -52,6 +52,7 @@ def install_theme_support(generator):
     generator.env.filters.update(i18n.make_date_filters(config.default_lang))
     generator.env.filters["href"] = urls.href
     generator.env.globals["image_sources"] = generator.settings[IMAGES_KEY].sources
+    generator.env.globals["memo"] = card_memo(config.default_lang)
 
 
 def write_images(pelican):
@@ -139,6 +140,18 @@ def check_content(generators):
     integrity.check_content(generators[0].context)
 
 
+def encode_item_images(generators):
+    """After reading: the items' own images (lead images, product photos) start encoding on the side worker."""
+    context = generators[0].context
+    items = [item for key in ("articles", "pages", "hidden_articles", "hidden_pages") for item in context.get(key, [])]
+    items += getattr(context.get("shop"), "products", [])
+    srcs = []
+    for item in items:
+        srcs.append(getattr(item, "image", None))
+        srcs += [image.src for image in getattr(item, "images", None) or [] if getattr(image, "src", None)]
+    context[IMAGES_KEY].prefetch(src for src in srcs if isinstance(src, str))
+
+
 def guarded_writer(pelican):
     """The writer that reports two things written to one file (with both sources) instead of crashing."""
     return integrity.OutputGuard
@@ -146,6 +159,12 @@ def guarded_writer(pelican):
 
 def register():
     contentcache.pelican_caches_survive_interruption()
+    speedups.install()
+    from pelican.generators import ArticlesGenerator, PagesGenerator
+
+    for generator_class in (ArticlesGenerator, PagesGenerator):
+        pagepool.on_both_cores(generator_class)
+    pagepool.images_register(IMAGES_KEY)
     signals.initialized.connect(validate_settings)
     signals.initialized.connect(start_clock)
     signals.initialized.connect(check_content_cache)
@@ -158,6 +177,7 @@ def register():
     signals.generator_init.connect(install_theme_support)
     signals.content_object_init.connect(prepare_content)
     signals.all_generators_finalized.connect(check_content)
+    signals.all_generators_finalized.connect(encode_item_images)
     signals.get_writer.connect(guarded_writer)
     signals.finalized.connect(write_images)
     signals.finalized.connect(write_headers)

@@ -1,7 +1,8 @@
 """Responsive images: WebP copies of content images at a few widths, made once and cached.
 
-Templates ask for an image's sources while rendering (which also records the request); when the build
-is finished the copies are written from the cache, or made with Pillow and cached.
+Templates ask for an image's sources while rendering (which also records the request); a copy the cache
+lacks is handed at once to a side worker (core.parallel.Sidecar), which encodes it on the second core while
+this process renders on; when the build is finished the copies are written from the cache.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import shutil
 from pathlib import Path
 
 from .images import image_size
-from .parallel import map_chunks
+from .parallel import Sidecar, map_chunks
 
 WIDTHS = (240, 480, 800, 1200)
 WEBP_QUALITY = 72
@@ -35,36 +36,82 @@ class ResponsiveImages:
         self.cache_dir = cache_dir
         self.workers = workers  # processes that encode the missing copies (1: this one)
         self.requested: dict[str, tuple[int, ...]] = {}
+        self._sources: dict[str, list[tuple[str, int]]] = {}  # src -> its sources, worked out once per build
+        self.copies: list[tuple[Path, str]] = []  # (cached copy, its path in the output)
+        self.missing: dict[Path, tuple[Path, int]] = {}  # cached copy to make -> (source, width); same bytes, one copy
+        self.sidecar = Sidecar(make_webps) if workers > 1 else None
+        self._prefetched: set[str] = set()
+
+    def __getstate__(self):
+        # Pelican's content cache pickles the settings, this register among them; its worker stays here.
+        return {**self.__dict__, "sidecar": None}
 
     def sources(self, src: str) -> list[tuple[str, int]]:
         """(URL path, width) of each WebP copy of src; an empty list when src is not a raster image."""
-        if src not in self.requested:
+        if self.sidecar is not None and self.sidecar.sent:
+            self.sidecar.exchange()  # a copy made: hand the worker the next (a poll, not a wait)
+        known = self._sources.get(src)
+        if known is None:
             source = self.content_dir / src
-            size = image_size(source) if source.suffix.lower() in (".jpg", ".jpeg", ".png") and source.is_file() else None
-            widths = tuple(w for w in WIDTHS if size and w < size[0]) + ((size[0],) if size else ())
+            widths = widths_of(source)
             self.requested[src] = widths
-        return [(derivative_path(src, width), width) for width in self.requested[src]]
+            known = self._sources[src] = [(derivative_path(src, width), width) for width in widths]
+            self._plan(src, source, widths)
+        return known
+
+    def _plan(self, src: str, source: Path, widths: tuple[int, ...]) -> None:
+        for cached, width in self._encode_ahead(source, widths):
+            self.copies.append((cached, derivative_path(src, width)))
+
+    def _encode_ahead(self, source: Path, widths: tuple[int, ...]) -> list[tuple[Path, int]]:
+        """(cached copy, width) of each width; the copies the cache lacks handed to the side worker."""
+        if not widths:
+            return []
+        digest = hashlib.sha256(source.read_bytes()).hexdigest()[:20]
+        planned = []
+        for width in widths:
+            cached = self.cache_dir / f"{digest}-{width}.webp"
+            planned.append((cached, width))
+            if cached not in self.missing and not cached.is_file():
+                self.missing[cached] = (source, width)
+                if self.sidecar is not None:
+                    self.sidecar.submit(cached, (source, cached, width))
+        return planned
+
+    def prefetch(self, srcs) -> None:
+        """Start encoding, into the cache, the copies of images pages will ask for (items' own images, known
+        once the content is read), so the side worker has them from the first page on. Only the sources()
+        pages ask for go into the output."""
+        if self.sidecar is None:
+            return
+        for src in srcs:
+            if src and src not in self._sources and src not in self._prefetched:
+                self._prefetched.add(src)
+                source = self.content_dir / src
+                self._encode_ahead(source, widths_of(source))
 
     def write(self, output_dir: Path) -> int:
         """Put every requested copy in the output; returns how many had to be made."""
-        missing: dict[Path, tuple[Path, int]] = {}  # cached copy -> (source, width); same bytes, one copy
-        copies = []
-        for src, widths in self.requested.items():
-            source = self.content_dir / src
-            digest = hashlib.sha256(source.read_bytes()).hexdigest()[:20]
-            for width in widths:
-                cached = self.cache_dir / f"{digest}-{width}.webp"
-                if not cached.is_file():
-                    missing.setdefault(cached, (source, width))
-                copies.append((cached, output_dir / derivative_path(src, width)))
-        jobs = [(source, cached, width) for cached, (source, width) in missing.items()]
-        for (source, _, _), problem in zip(jobs, map_chunks(make_webps, None, jobs, self.workers)):
+        jobs = [(source, cached, width) for cached, (source, width) in self.missing.items()]
+        if self.sidecar is not None:
+            made = self.sidecar.finish()
+            problems = [made[cached] for _, cached, _ in jobs]
+        else:
+            problems = map_chunks(make_webps, None, jobs, self.workers)
+        for (source, _, _), problem in zip(jobs, problems):
             if problem is not None:
                 raise ImageError(f"{source}: cannot be read as an image ({problem})")
-        for cached, target in copies:
+        for cached, target in self.copies:
+            target = output_dir / target
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(cached, target)
         return len(jobs)
+
+
+def widths_of(source: Path) -> tuple[int, ...]:
+    """The widths of a raster image's copies: the standard ones below its own, and its own; () for others."""
+    size = image_size(source) if source.suffix.lower() in (".jpg", ".jpeg", ".png") and source.is_file() else None
+    return tuple(w for w in WIDTHS if size and w < size[0]) + ((size[0],) if size else ())
 
 
 def make_webps(_, jobs: list) -> list:

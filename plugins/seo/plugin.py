@@ -10,7 +10,7 @@ from collections import Counter
 from jinja2 import pass_context
 from pelican import signals
 
-from core import schedule
+from core import pagepool, schedule
 from core.images import image_size
 from core.urls import join
 from shop.catalog import ProductPage
@@ -146,5 +146,12 @@ def register():
     signals.initialized.connect(configure)
     signals.generator_init.connect(add_globals)
     signals.content_written.connect(record_page)
+    # Pages rendered by a fork (core.pagepool) send back the sitemap entries and missing properties they added.
+    pagepool.accumulates("sitemap entries", lambda context: len(context[SITEMAP_KEY]),
+                         lambda context, mark: context[SITEMAP_KEY][mark:],
+                         lambda context, entries: context[SITEMAP_KEY].extend(entries))
+    pagepool.accumulates("recommended properties", lambda context: Counter(context[RECOMMENDED_KEY]),
+                         lambda context, mark: context[RECOMMENDED_KEY] - mark,
+                         lambda context, missing: context[RECOMMENDED_KEY].update(missing))
     signals.finalized.connect(write_files)
     signals.finalized.connect(summarise_recommended)

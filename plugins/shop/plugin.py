@@ -50,6 +50,9 @@ def get_generators(pelican):
 
 
 def register():
+    from core import pagepool
+
+    pagepool.on_both_cores(ProductsGenerator)
     signals.initialized.connect(configure)
     signals.generator_init.connect(add_filters)
     signals.get_generators.connect(get_generators)

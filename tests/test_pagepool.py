@@ -1,0 +1,106 @@
+"""Pages rendered by this process and a fork of it are the pages one process renders, and nothing is lost."""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+import pytest
+from conftest import ROOT, BuildFailed, run_build, write_content
+
+from core import integrity, pagepool, parallel
+from core.pagepool import Write, shares_of
+
+
+def tree(folder: Path) -> dict:
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture
+def forks(monkeypatch):
+    """Every site forks, however small; the pids of the forks that rendered pages are counted."""
+    monkeypatch.setattr(pagepool, "MIN_FORKED_PAGES", 1)
+    monkeypatch.setattr(parallel, "MIN_POOL_BYTES", 0)
+    started = []
+    original = pagepool._start
+
+    def start(writer, share):
+        fork = original(writer, share)
+        if fork is not None:
+            started.append(fork.pid)
+        return fork
+
+    monkeypatch.setattr(pagepool, "_start", start)
+    return started
+
+
+def test_writes_are_dealt_to_the_share_with_the_fewest_pages_in_order():
+    writes = [Write(name, None, {}, (), {}, pages) for name, pages in
+              [("a", 1), ("b", 1), ("tag", 10), ("c", 1), ("d", 1), ("e", 1)]]
+    shares = shares_of(writes, 2)
+    assert [[w.name for w in share] for share in shares] == [["a", "tag"], ["b", "c", "d", "e"]]
+    assert shares_of(writes[:1], 2) == [writes[:1]]
+
+
+def test_pages_of_counts_pelicans_own_pagination():
+    settings = {"PAGINATED_TEMPLATES": {"tag": None, "catalog": 12}, "DEFAULT_PAGINATION": 10}
+    assert pagepool.pages_of(settings, (), {"articles": list(range(25)), "template_name": "tag"}) == 3
+    assert pagepool.pages_of(settings, (), {"paginated": {"products": list(range(25))}, "template_name": "catalog"}) == 3
+    assert pagepool.pages_of(settings, (), {"article": object()}) == 1
+
+
+def test_the_demo_rendered_on_both_cores_is_the_serial_build_byte_for_byte(tmp_path, forks):
+    """Production settings: the sitemap, the images asked for and every page come back from the fork."""
+    common = {"SHOP_TODAY": "2026-12-01", "COMMENTS_ISSO_BUILD_URL": ""}
+    serial = tree(run_build(ROOT / "content", tmp_path / "serial", "publishconf.py", SITE_WORKERS=1, **common))
+    assert forks == []
+    both = tree(run_build(ROOT / "content", tmp_path / "both", "publishconf.py", SITE_WORKERS=2, **common))
+    assert len(forks) >= 3  # posts, pages and products each had a fork
+    assert "sitemap.xml" in serial and any(name.endswith("-480w.webp") for name in serial)
+    assert sorted(both) == sorted(serial)
+    assert [name for name in serial if both[name] != serial[name]] == []
+
+
+def test_a_warning_logged_while_a_fork_renders_reaches_the_build_report_once(tmp_path, forks, monkeypatch):
+    original = integrity.OutputGuard.write_now
+    parent = os.getpid()
+
+    def write_now(self, write):
+        if "article" in write.kwargs:
+            logging.getLogger("core.test").warning("%s rendered by %s", write.name,
+                                                   "a fork" if os.getpid() != parent else "the build")
+        return original(self, write)
+
+    monkeypatch.setattr(integrity.OutputGuard, "write_now", write_now)
+    content = tmp_path / "content"
+    write_content(content, {f"posts/{slug}.md": f"Title: {slug}\nSlug: {slug}\nDate: 2026-03-0{n + 1}\n\nTesto.\n"
+                            for n, slug in enumerate(["uno", "due", "tre", "quattro"])})
+    run_build(content, tmp_path / "out", SITE_WORKERS=2, allowed=("rendered by",))
+    assert forks
+    said = sorted(m for m in run_build.last_messages if "rendered by" in m)
+    assert [m.split()[0] for m in said] == sorted(f"blog/{slug}/index.html" for slug in ("uno", "due", "tre", "quattro"))
+    assert any(m.endswith("by a fork") for m in said) and any(m.endswith("by the build") for m in said)
+
+
+def test_a_fork_that_dies_leaves_its_pages_to_the_build(tmp_path, forks, monkeypatch):
+    content = tmp_path / "content"
+    write_content(content, {f"posts/p{n}.md": f"Title: Post {n}\nSlug: p{n}\nDate: 2026-03-0{n + 1}\n\nTesto {n}.\n"
+                            for n in range(6)})
+    serial = tree(run_build(content, tmp_path / "serial", SITE_WORKERS=1, SHOP_TODAY="2026-12-01"))
+    monkeypatch.setattr(pagepool, "_run_forked", lambda writer, share, path: os.kill(os.getpid(), 9))
+    both = tree(run_build(content, tmp_path / "both", SITE_WORKERS=2, SHOP_TODAY="2026-12-01"))
+    assert forks and sorted(both) == sorted(serial)
+    assert [name for name in serial if both[name] != serial[name]] == []
+
+
+def test_two_pages_on_one_file_in_two_shares_are_reported_as_in_a_serial_build(tmp_path, forks):
+    content = tmp_path / "content"
+    write_content(content, {"pages/a.md": "Title: Uno\nSlug: stesso\n\nUno.\n",
+                            "pages/b.md": "Title: Due\nSlug: stesso\n\nDue.\n"})
+    with pytest.raises(BuildFailed) as failure:
+        run_build(content, tmp_path / "out", SITE_WORKERS=2)
+    assert forks
+    said = [m for m in failure.value.messages if "is also written for" in m]
+    assert len(said) == 1 and "pages/b.md:2: field 'slug': its output stesso/index.html is also written for" in said[0]
+    assert said[0].endswith("pages/a.md; give one of them another Slug")  # a failed build: nothing is published
