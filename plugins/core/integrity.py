@@ -327,7 +327,7 @@ class OutputGuard(Writer):
         from . import pagepool
 
         writes, self._recorded = self._recorded, None
-        if writes:
+        if writes:  # None: not recording, or already rendered (at the generator's *_writer_finalized signal)
             pagepool.render(self, writes, workers)
 
     def drop_recorded(self) -> None:

@@ -248,6 +248,16 @@ def on_both_cores(generator_class) -> None:
     generator_class.generate_output = generate_output
 
 
+def render_before_finalized(generator, writer) -> None:
+    """article_writer_finalized and page_writer_finalized promise written pages: render the recorded ones first.
+
+    Connected at the core plugin's registration, so before the receivers of plugins listed after it."""
+    from .parallel import workers_of
+
+    if hasattr(writer, "render_recorded"):
+        writer.render_recorded(workers_of(generator.settings))
+
+
 def images_register(key: str) -> None:
     """The responsive images a fork's pages asked for, asked for again here (the copies are made here)."""
 

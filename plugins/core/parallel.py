@@ -85,8 +85,32 @@ def map_chunks(function, shared, items: list, workers: int) -> list:
     return [result for chunk in results for result in chunk]
 
 
+_INHERITED: dict[int, object] = {}  # objects forked workers read instead of receiving them pickled
+
+
+def map_inherited(function, shared, items: list, workers: int) -> list:
+    """map_chunks for a shared object too big to pickle for each chunk: forked workers inherit it.
+
+    Without fork (or with other threads running) this process does the work itself: same results.
+    """
+    if workers <= 1 or "fork" not in multiprocessing.get_all_start_methods() or threading.active_count() != 1:
+        return list(function(shared, items))
+    token = id(shared)
+    _INHERITED[token] = shared
+    try:
+        return map_chunks(_call_inherited, (function, token), items, workers)
+    finally:
+        del _INHERITED[token]
+
+
+def _call_inherited(spec, chunk: list) -> list:
+    function, token = spec
+    return function(_INHERITED[token], chunk)
+
+
 # Jobs handed to the side worker before it answers: enough to keep it busy, never enough to fill a pipe.
 SIDECAR_IN_FLIGHT = 2
+SIDECAR_PATIENCE = 1.0  # seconds between two checks, by an idle side worker, that its build still runs
 
 
 class Sidecar:
@@ -107,8 +131,8 @@ class Sidecar:
         try:
             context = _context(function)
             ours, theirs = context.Pipe()
-            process = context.Process(target=_sidecar_loop, args=(function, theirs, _import_root(function)),
-                                      daemon=True, name="vetrina-sidecar")
+            process = context.Process(target=_sidecar_loop, daemon=True, name="vetrina-sidecar",
+                                      args=(function, theirs, ours, os.getpid(), _import_root(function)))
             process.start()
             theirs.close()
         except OSError as error:
@@ -165,10 +189,14 @@ class Sidecar:
             self._stop()
 
 
-def _sidecar_loop(function, connection, root: str) -> None:
+def _sidecar_loop(function, connection, parents_end, parent: int, root: str) -> None:
+    parents_end.close()  # this process's copy of the build's end: closed, the build's death ends the pipe
     site.addsitedir(root)
     while True:
         try:
+            while not connection.poll(SIDECAR_PATIENCE):
+                if os.getppid() != parent:
+                    return  # the build was killed: nobody waits for these copies
             job = connection.recv()
         except (EOFError, OSError):
             return

@@ -165,6 +165,8 @@ def register():
     for generator_class in (ArticlesGenerator, PagesGenerator):
         pagepool.on_both_cores(generator_class)
     pagepool.images_register(IMAGES_KEY)
+    signals.article_writer_finalized.connect(pagepool.render_before_finalized)
+    signals.page_writer_finalized.connect(pagepool.render_before_finalized)
     signals.initialized.connect(validate_settings)
     signals.initialized.connect(start_clock)
     signals.initialized.connect(check_content_cache)
