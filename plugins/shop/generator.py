@@ -15,6 +15,7 @@ from pelican.generators import Generator
 from pelican.utils import slugify
 
 from core import commentable, schedule
+from core.parallel import map_inherited, workers_of
 from core.urls import join
 
 from . import parse, related
@@ -322,21 +323,21 @@ class ProductsGenerator(Generator):
         by_url = {a.url: a for a in articles}
         listed = {id(a) for a in by_url.values()}
         products, posts = related.RelatedIndex(product_profiles), related.RelatedIndex(article_profiles)
-        for page, own in zip(self.shop.products, product_profiles):
-            page.related_products = [by_slug[k] for k in products.most_related(own, count)]
-            mentioned = [a for a in page.mentioned_in if id(a) in listed]
-            left_out = {id(a) for a in mentioned}
-            others = [by_url[k] for k in posts.most_related(own, count + len(mentioned))
-                      if id(by_url[k]) not in left_out]
-            page.related_posts = (mentioned + others)[:count]
-        for article, own in zip(articles, article_profiles):
-            article.related_posts = [by_url[k] for k in posts.most_related(own, count)]
-            embedded = list(getattr(article, "mentions", []))
-            left_out = {id(p) for p in embedded}
-            others = [by_slug[k] for k in products.most_related(own, count + len(embedded))
-                      if id(by_slug[k]) not in left_out]
-            article.related_products = others[:count]
-        self.related_scored = products.scored + posts.scored  # candidate pairs scored, for the benchmark
+        mentioned = [[a for a in page.mentioned_in if id(a) in listed] for page in self.shop.products]
+        embedded = [list(getattr(article, "mentions", [])) for article in articles]
+        # (profile, how many products, how many posts) per item: the lists that may lose some to its cards
+        queries = [(own, count, count + len(shown)) for own, shown in zip(product_profiles, mentioned)]
+        queries += [(own, count + len(shown), count) for own, shown in zip(article_profiles, embedded)]
+        answers = map_inherited(related.answer_queries, (products, posts), queries, workers_of(self.settings))
+        for page, shown, (product_keys, post_keys, _) in zip(self.shop.products, mentioned, answers):
+            page.related_products = [by_slug[k] for k in product_keys]
+            left_out = {id(a) for a in shown}
+            page.related_posts = (shown + [by_url[k] for k in post_keys if id(by_url[k]) not in left_out])[:count]
+        for article, shown, (product_keys, post_keys, _) in zip(articles, embedded, answers[len(mentioned):]):
+            article.related_posts = [by_url[k] for k in post_keys]
+            left_out = {id(p) for p in shown}
+            article.related_products = [by_slug[k] for k in product_keys if id(by_slug[k]) not in left_out][:count]
+        self.related_scored = sum(scored for *_, scored in answers)  # candidate pairs scored, for the benchmark
 
     # --- writing -------------------------------------------------------
     def generate_output(self, writer):

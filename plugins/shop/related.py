@@ -170,6 +170,17 @@ class RelatedIndex:
         return [entry[2] for entry in ranked]
 
 
+def answer_queries(indexes: tuple[RelatedIndex, RelatedIndex], queries: list) -> list:
+    """(product keys, post keys, pairs scored) for each (profile, products wanted, posts wanted); in a worker too."""
+    products, posts = indexes
+    answers = []
+    for own, product_count, post_count in queries:
+        before = products.scored + posts.scored
+        answers.append((products.most_related(own, product_count), posts.most_related(own, post_count),
+                        products.scored + posts.scored - before))
+    return answers
+
+
 @dataclass(frozen=True)
 class ListQuery:
     """A keyword list as its writer defined it."""
