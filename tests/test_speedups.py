@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 import random
+from types import SimpleNamespace
 
 import markdown
 from conftest import ROOT
 from markdown.extensions import smarty
 from markdown.treeprocessors import InlineProcessor
-from pelican.contents import Article
 from pelican.settings import read_settings
 
 from core import speedups
@@ -61,7 +60,7 @@ def test_relative_source_paths_are_pelicans(tmp_path):
     settings = {**read_settings(None), "PATH": str(tmp_path / "content")}
     cases = [str(tmp_path / "content/posts/a.md"), "posts/b.md", str(tmp_path / "altrove/c.md")]
     for source in cases:
-        article = Article("x", {"title": "T", "date": dt.datetime(2026, 1, 1)}, settings=settings, source_path=source)
+        article = SimpleNamespace(settings=settings, source_path=source)  # what the method reads of a content
         assert speedups.get_relative_source_path(article) == speedups._original(article)
         assert speedups.get_relative_source_path(article, "pages/d.md") == speedups._original(article, "pages/d.md")
     assert os.getcwd()
