@@ -11,16 +11,15 @@ import html
 import logging
 import os
 import re
+from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote, urlparse
-
-from html.parser import HTMLParser
 
 from pelican.contents import Content
 from pelican.urlwrappers import URLWrapper
 from pelican.writers import Writer
 
-from . import problems, security
+from . import problems, security, text
 
 logger = logging.getLogger(__name__)
 
@@ -244,8 +243,8 @@ def suggested_name(parts) -> str:
 
 
 # Comments and the raw text of script and style hold no images; an <img> tag's quoted values may hold ">".
-_NOT_MARKUP = re.compile(r"<!--.*?-->|<(script|style)\b.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
-_IMG_TAG = re.compile(r"""<img\b(?:[^>"']|"[^"]*"|'[^']*')*>""", re.IGNORECASE)
+_NOT_MARKUP = re.compile(text.NOT_MARKUP, re.IGNORECASE | re.DOTALL)
+_IMG_TAG = re.compile(r"<img\b" + text.TAG_REST, re.IGNORECASE)
 
 
 class _ImageSources(HTMLParser):

@@ -4,6 +4,12 @@ from __future__ import annotations
 
 from bs4 import BeautifulSoup
 
+# Regular-expression pieces for the scans that read HTML without parsing it (images, product bodies):
+# what holds no tags or words to read (comments, script and style elements with their raw text), and the
+# rest of a tag after its name (its quoted values may hold ">").
+NOT_MARKUP = r"<!--.*?-->|<(?P<raw>script|style)\b.*?</(?P=raw)\s*>"
+TAG_REST = r"""(?:[^>"']|"[^"]*"|'[^']*')*>"""
+
 
 def plain_text(html: str) -> str:
     """The visible text of an HTML fragment, whitespace collapsed."""

@@ -16,6 +16,7 @@ from core import problems
 from core.contentcache import FileCache, stamp
 from core.parallel import map_chunks, reset_converter, workers_of, worth_a_pool
 from core.sanitise import clean
+from core.text import NOT_MARKUP, TAG_REST
 
 from . import frontmatter, parse
 from .catalog import MENTIONS_KEY
@@ -146,8 +147,7 @@ def _finished(html: str, mentions: str, demote: bool) -> tuple[str, str, str | N
 
 # Comments and script or style elements (kept as they are: no words to rank), or any other tag (its quoted
 # values may hold ">"); what lies between is text. A heading tag h2-h5, opening or closing.
-_TOKEN = re.compile(r"""(<!--.*?-->|<(script|style)\b.*?</\2\s*>)|(<(?:[^>"']|"[^"]*"|'[^']*')*>)""",
-                    re.IGNORECASE | re.DOTALL)
+_TOKEN = re.compile(rf"(?P<kept>{NOT_MARKUP})|(?P<tag><{TAG_REST})", re.IGNORECASE | re.DOTALL)
 _HEADING = re.compile(r"<(/?)h([2-5])(?=[\s/>])", re.IGNORECASE)
 
 
@@ -169,7 +169,7 @@ def demoted(html: str) -> tuple[str, str]:
     position = 0
     for match in _TOKEN.finditer(html):
         add_text(html[position:match.start()])
-        kept, _, tag = match.groups()
+        kept, tag = match.group("kept", "tag")
         body.append(kept or _HEADING.sub(lambda h: f"<{h.group(1)}h{int(h.group(2)) + 1}", tag, count=1))
         position = match.end()
     add_text(html[position:])
