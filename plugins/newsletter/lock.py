@@ -18,6 +18,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 RUNNING_SUFFIX = ".in-corso"
+PID_WIDTH = 24  # bytes of the lock file: the holder's pid, padded, and a newline
+HOLDER_TRIES, HOLDER_WAIT = 50, 0.01  # up to half a second for a new holder to write its pid
 
 
 class LockBusy(RuntimeError):
@@ -37,17 +39,33 @@ def held(path: Path):
         try:
             fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            holder = os.pread(descriptor, 32, 0).decode("ascii", "replace").strip()
-            by = f" by process {holder}" if holder.isdigit() else ""
+            holder = _holder(descriptor)
+            by = f" by process {holder}" if holder else ""
             raise LockBusy(f"{path} is held{by}: another newsletter run is sending; "
                            "wait for it to end (the lock goes when that process ends)") from None
-        # The pid is only for the message above; the lock is the flock, never the file's existence.
-        os.ftruncate(descriptor, 0)
-        os.pwrite(descriptor, f"{os.getpid()}\n".encode("ascii"), 0)
-        with _marked(running_mark(path)):
-            yield
+        # The pid is only for the message above; the lock is the flock, never the file's existence. One write
+        # of a fixed width replaces whatever was there, so a reader never sees half of it.
+        os.pwrite(descriptor, f"{os.getpid()}".ljust(PID_WIDTH - 1).encode("ascii") + b"\n", 0)
+        os.ftruncate(descriptor, PID_WIDTH)
+        try:
+            with _marked(running_mark(path)):
+                yield
+        finally:
+            os.ftruncate(descriptor, 0)  # no holder any more (a killed holder's pid is replaced by the next)
     finally:
         os.close(descriptor)  # closing releases the flock
+
+
+def _holder(descriptor: int) -> str:
+    """The pid the holder wrote; a holder that has just taken the lock writes it within moments: wait for it."""
+    import time
+
+    for _ in range(HOLDER_TRIES):
+        holder = os.pread(descriptor, PID_WIDTH, 0).decode("ascii", "replace").strip()
+        if holder.isdigit():
+            return holder
+        time.sleep(HOLDER_WAIT)
+    return ""
 
 
 @contextmanager
