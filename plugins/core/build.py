@@ -13,15 +13,18 @@ from pathlib import Path
 PLUGINS = Path(__file__).resolve().parents[1]
 
 
-def run_pelican(root: Path, settings: Path, output: Path, content: Path, debug: bool = False) -> bool:
+def run_pelican(root: Path, settings: Path, output: Path, content: Path, debug: bool = False,
+                reuse: Path | None = None) -> bool:
     """Build content into output from the project root; True when nothing was warned about.
 
     The build runs to the end and prints every problem in one block (core.runner); debug adds Pelican's
-    debug output and the tracebacks.
+    debug output and the tracebacks. reuse: the last finished build, whose unchanged pages are linked.
     """
     command = [sys.executable, "-m", "core.runner", str(content), "-s", str(settings), "-o", str(output)]
     if debug:
         command.append("--debug")
+    if reuse is not None and Path(reuse).is_dir():
+        command += ["--reuse", str(reuse)]
     return subprocess.run(command, cwd=root, env=build_environment()).returncode == 0
 
 
@@ -85,7 +88,7 @@ def build_site(root: Path, settings: Path, output: Path, content: Path, accept=N
     remove_stale_staging(output)
     staging = Path(tempfile.mkdtemp(prefix=f"{staging_prefix(output)}{os.getpid()}-", dir=output.parent))
     try:
-        built = run(staging) if run is not None else run_pelican(root, settings, staging, content, debug)
+        built = run(staging) if run is not None else run_pelican(root, settings, staging, content, debug, output)
         if not built or (accept is not None and not accept(staging)):
             shutil.rmtree(staging, ignore_errors=True)
             return False

@@ -31,7 +31,7 @@ FINGERPRINT_FILE = "content-fingerprint"
 # Settings that change from build to build without changing what reading a file gives.
 VOLATILE_SETTINGS = frozenset({
     "SITE_NOW", "OUTPUT_PATH", "CACHE_PATH", "SITE_WORKERS", "CACHE_CONTENT", "LOAD_CONTENT_CACHE",
-    FINGERPRINT_SETTING,
+    FINGERPRINT_SETTING, "SITE_REUSE_OUTPUT",
 })
 PACKAGES = ("pelican", "markdown", "pyyaml")
 # Pelican's cache files of its posts and pages generators (reader and generator layers).

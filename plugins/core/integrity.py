@@ -305,6 +305,17 @@ def check_slugs(item: Content, source: SourceText) -> None:
 
 # --- one file per output --------------------------------------------------------------------------------------
 
+class _Logged(logging.Handler):
+    """Counts what a page's render logged (from INFO up): such a page is rendered again at every build."""
+
+    def __init__(self):
+        super().__init__(logging.INFO)
+        self.count = 0
+
+    def emit(self, record):
+        self.count += 1
+
+
 class OutputGuard(Writer):
     """Pelican's writer, but a second write to one file is an error naming both writers, and the build goes on.
 
@@ -317,6 +328,10 @@ class OutputGuard(Writer):
         self._claims: dict[str, tuple[str | None, str]] = {}
         self._writing: tuple[str | None, str] = (None, "another output")
         self._recorded: list | None = None  # the writes of the generator being written, rendered at its end
+        from . import rendercache
+
+        self._cache = rendercache.of_build(self.settings, self.output_path)  # this build's render records (before any fork)
+        self._opened: list[str] | None = None  # the files the write being rendered opened
 
     # Both cores (core.pagepool): a generator's writes are recorded, then rendered in runs, one per core.
     def record_writes(self) -> None:
@@ -327,6 +342,9 @@ class OutputGuard(Writer):
 
         writes, self._recorded = self._recorded, None
         if writes:  # None: not recording, or already rendered (at the generator's *_writer_finalized signal)
+            cache = self._render_cache()
+            if cache is not None:
+                cache.prepare(writes[0].context)
             pagepool.render(self, writes, workers)
 
     def drop_recorded(self) -> None:
@@ -369,11 +387,42 @@ class OutputGuard(Writer):
     def _write_file_now(self, name, template, context, *args, **kwargs):
         self._writing = claimant(template, kwargs)
         try:
-            return super().write_file(name, template, context, *args, **kwargs)
+            cache = self._render_cache()
+            if cache is None or kwargs.get("override_output") or len(args) > 3 and args[3]:
+                return super().write_file(name, template, context, *args, **kwargs)
+            key = cache.key(name, template, context, args, kwargs)
+            if cache.keep(name, key, self._claim_kept, context):
+                return None
+            marks, logged = cache.begin(context), _Logged()
+            self._opened = []
+            logging.getLogger().addHandler(logged)
+            try:
+                result = super().write_file(name, template, context, *args, **kwargs)
+            finally:
+                logging.getLogger().removeHandler(logged)
+            cache.record(name, None if logged.count else key, marks, self._opened, context)
+            return result
         finally:
             self._writing = (None, "another output")
+            self._opened = None
+
+    def _render_cache(self):
+        """This build's render records (core.rendercache), or None."""
+        return self._cache
+
+    def _claim_kept(self, filenames: list[str]) -> bool:
+        """Claim files kept from the last build as written; False (and none claimed) when this build already
+        wrote one of them: then the write is rendered, and the second write reported as it would be."""
+        if not self._written_files.isdisjoint(filenames):
+            return False
+        for filename in filenames:
+            self._claims.setdefault(filename, self._writing)
+            self._written_files.add(filename)
+        return True
 
     def _open_w(self, filename, encoding, override=False):
+        if self._opened is not None:
+            self._opened.append(filename)
         if not override and filename in self._written_files and filename not in self._overridden_files:
             if "" not in (self._claims[filename][0], self._writing[0]):
                 report_collision(os.path.relpath(filename, self.output_path), self._claims[filename],

@@ -281,3 +281,14 @@ def images_register(key: str) -> None:
             sidecar.exchange()  # keep the side worker encoding while this process waits
 
     accumulates("responsive images", start, additions, merge, idle)
+
+    def begin_trail(context):
+        context[key].trail = []
+
+    def end_trail(context, mark):
+        trail, context[key].trail = context[key].trail, None
+        return trail
+
+    from . import rendercache
+
+    rendercache.leaves_behind("responsive images", begin_trail, end_trail, merge)

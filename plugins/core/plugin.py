@@ -8,7 +8,7 @@ from pathlib import Path
 from pelican import signals
 from pelican.contents import Article, Page
 
-from . import contentcache, i18n, images, integrity, pagepool, parallel, security, speedups, text, urls
+from . import contentcache, i18n, images, integrity, pagepool, parallel, rendercache, security, speedups, text, urls
 from .rendering import apply_defaults, card_memo
 from .responsive import ImageError, ResponsiveImages
 from .settings import DEFAULTS, SiteSettings
@@ -165,6 +165,7 @@ def register():
     for generator_class in (ArticlesGenerator, PagesGenerator):
         pagepool.on_both_cores(generator_class)
     pagepool.images_register(IMAGES_KEY)
+    rendercache.register()
     signals.article_writer_finalized.connect(pagepool.render_before_finalized)
     signals.page_writer_finalized.connect(pagepool.render_before_finalized)
     signals.initialized.connect(validate_settings)

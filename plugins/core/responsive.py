@@ -36,6 +36,7 @@ class ResponsiveImages:
         self.cache_dir = cache_dir
         self.workers = workers  # processes that encode the missing copies (1: this one)
         self.requested: dict[str, tuple[int, ...]] = {}
+        self.trail: list[str] | None = None  # every image the page being rendered asks for (core.rendercache)
         self._sources: dict[str, list[tuple[str, int]]] = {}  # src -> its sources, worked out once per build
         self.copies: list[tuple[Path, str]] = []  # (cached copy, its path in the output)
         self.missing: dict[Path, tuple[Path, int]] = {}  # cached copy to make -> (source, width); same bytes, one copy
@@ -48,6 +49,8 @@ class ResponsiveImages:
 
     def sources(self, src: str) -> list[tuple[str, int]]:
         """(URL path, width) of each WebP copy of src; an empty list when src is not a raster image."""
+        if self.trail is not None:
+            self.trail.append(src)
         if self.sidecar is not None and self.sidecar.sent:
             self.sidecar.exchange()  # a copy made: hand the worker the next (a poll, not a wait)
         known = self._sources.get(src)

@@ -23,6 +23,7 @@ from pelican.log import init as init_logging
 from pelican.settings import read_settings
 
 from . import problems
+from .rendercache import REUSE_SETTING
 
 ENGINE = Path(__file__).resolve().parents[2]  # the folder holding plugins/ and theme/
 READ_FAILED = "Could not process %s"  # what Pelican logs when a post or page cannot be read
@@ -159,6 +160,9 @@ def parse_arguments(argv):
     parser.add_argument("-s", "--settings", required=True, help="the settings file")
     parser.add_argument("-o", "--output", required=True, help="the folder to write the site into")
     parser.add_argument("--debug", action="store_true", help="print Pelican's debug output and the tracebacks")
+    parser.add_argument("--reuse", metavar="FOLDER",
+                        help="a finished build of the same site: its pages that did not change are linked, not "
+                             "rendered again (core.rendercache)")
     return parser.parse_args(argv)
 
 
@@ -209,9 +213,10 @@ def main(argv=None) -> int:
 
         phases = PhaseClock.from_environment()
     try:
-        build_once(collector, os.path.abspath(args.settings),
-                   {"PATH": os.path.abspath(args.content), "OUTPUT_PATH": os.path.abspath(args.output)},
-                   args.debug, phases)
+        overrides = {"PATH": os.path.abspath(args.content), "OUTPUT_PATH": os.path.abspath(args.output)}
+        if args.reuse:
+            overrides[REUSE_SETTING] = os.path.abspath(args.reuse)
+        build_once(collector, os.path.abspath(args.settings), overrides, args.debug, phases)
     except KeyboardInterrupt:
         print("The build was interrupted.", file=sys.stderr)
         return 130

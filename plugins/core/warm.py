@@ -80,11 +80,12 @@ class KeptProcess:
         if environment is not None:
             environment.bytecode_cache = self.bytecode
 
-    def build(self, output: str) -> bool:
+    def build(self, output: str, reuse: str | None = None) -> bool:
         """One build into output, reported as core.runner reports it; True when nothing was warned about."""
         from pelican.log import LimitFilter
 
         from . import runner
+        from .rendercache import REUSE_SETTING
 
         collector = runner.Collector()
         root_logger = logging.getLogger()
@@ -95,8 +96,10 @@ class KeptProcess:
         LimitFilter._ignore.clear()
         LimitFilter._raised_messages.clear()
         LimitFilter._group_count.clear()
-        runner.build_once(collector, self.settings_file, {
-            "PATH": os.path.abspath(self.content), "OUTPUT_PATH": os.path.abspath(output), **self.overrides})
+        overrides = {"PATH": os.path.abspath(self.content), "OUTPUT_PATH": os.path.abspath(output), **self.overrides}
+        if reuse:
+            overrides[REUSE_SETTING] = os.path.abspath(reuse)
+        runner.build_once(collector, self.settings_file, overrides)
         succeeded = runner.print_report(collector, os.getcwd())
         sys.stderr.flush()
         sys.stdout.flush()
@@ -119,7 +122,7 @@ def worker_main(argv=None) -> int:
         with os.fdopen(args.replies, "w", encoding="utf-8") as replies:
             for line in sys.stdin:
                 request = json.loads(line)
-                ok = kept.build(request["output"])
+                ok = kept.build(request["output"], request.get("reuse"))
                 replies.write(json.dumps({"ok": ok}) + "\n")
                 replies.flush()
     except (KeyboardInterrupt, BrokenPipeError):
@@ -149,13 +152,14 @@ class WarmBuilder:
             os.close(write_end)
         self.replies = os.fdopen(read_end, "r", encoding="utf-8")
 
-    def __call__(self, output: Path) -> bool:
-        """Build into output (a new staging folder); True when the build reported no problem."""
+    def __call__(self, output: Path, reuse: Path | None = None) -> bool:
+        """Build into output (a new staging folder), linking reuse's unchanged pages; True when the build
+        reported no problem."""
         if self.process is None or self.process.poll() is not None:
             self.stop()
             self.start()
         try:
-            self.process.stdin.write(json.dumps({"output": str(output)}) + "\n")
+            self.process.stdin.write(json.dumps({"output": str(output), "reuse": str(reuse) if reuse else None}) + "\n")
             self.process.stdin.flush()
             answer = self.replies.readline()
         except (BrokenPipeError, OSError, ValueError):
@@ -208,7 +212,10 @@ class DevBuilds:
             counted["linked"] = link_unchanged(staging, self.output)
             counted["files"] = sum(len(files) for _, _, files in os.walk(staging))
 
-        if not build_site(self.root, self.settings, self.output, self.content, run=self.builder, then=link):
+        def run(staging: Path) -> bool:
+            return self.builder(staging, self.output if self.output.is_dir() else None)
+
+        if not build_site(self.root, self.settings, self.output, self.content, run=run, then=link):
             print("Build failed: the served site is unchanged. Fix the problems listed above.", file=sys.stderr)
             return False
         self.last = (counted["files"] - counted["linked"], counted["linked"])

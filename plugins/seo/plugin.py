@@ -10,7 +10,7 @@ from collections import Counter
 from jinja2 import pass_context
 from pelican import signals
 
-from core import pagepool, schedule
+from core import pagepool, rendercache, schedule
 from core.images import image_size
 from core.urls import join
 from shop.catalog import ProductPage
@@ -146,12 +146,14 @@ def register():
     signals.initialized.connect(configure)
     signals.generator_init.connect(add_globals)
     signals.content_written.connect(record_page)
-    # Pages rendered by a fork (core.pagepool) send back the sitemap entries and missing properties they added.
-    pagepool.accumulates("sitemap entries", lambda context: len(context[SITEMAP_KEY]),
-                         lambda context, mark: context[SITEMAP_KEY][mark:],
-                         lambda context, entries: context[SITEMAP_KEY].extend(entries))
-    pagepool.accumulates("recommended properties", lambda context: Counter(context[RECOMMENDED_KEY]),
-                         lambda context, mark: context[RECOMMENDED_KEY] - mark,
-                         lambda context, missing: context[RECOMMENDED_KEY].update(missing))
+    # Pages rendered by a fork (core.pagepool) send back the sitemap entries and missing properties they added;
+    # a page kept from the last build (core.rendercache) adds again what its render added.
+    for register_with in (pagepool.accumulates, rendercache.leaves_behind):
+        register_with("sitemap entries", lambda context: len(context[SITEMAP_KEY]),
+                      lambda context, mark: context[SITEMAP_KEY][mark:],
+                      lambda context, entries: context[SITEMAP_KEY].extend(entries))
+        register_with("recommended properties", lambda context: Counter(context[RECOMMENDED_KEY]),
+                      lambda context, mark: context[RECOMMENDED_KEY] - mark,
+                      lambda context, missing: context[RECOMMENDED_KEY].update(missing))
     signals.finalized.connect(write_files)
     signals.finalized.connect(summarise_recommended)
