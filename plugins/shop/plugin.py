@@ -22,9 +22,11 @@ def configure(pelican):
     apply_defaults(settings, DEFAULTS)
     config = ShopSettings.from_settings(settings)
     settings["SHOP_CONFIG"] = config
-    extensions = settings["MARKDOWN"].setdefault("extensions", [])
+    # A new dict: the settings file's own stays as written, for the next build of a process that keeps running.
+    extensions = list(settings["MARKDOWN"].get("extensions", []))
     if not any(isinstance(extension, ProductEmbedExtension) for extension in extensions):
         extensions.append(ProductEmbedExtension())
+    settings["MARKDOWN"] = {**settings["MARKDOWN"], "extensions": extensions}
     settings["PAGINATED_TEMPLATES"] = {**settings["PAGINATED_TEMPLATES"],
                                        "catalog": config.pagination, "product_category": config.pagination}
 
