@@ -101,7 +101,9 @@ def test_two_builds_through_the_serve_path_link_unchanged_files_and_update_the_e
     assert all(second[name] == first[name] for name in second if name.endswith(".webp"))
     assert {path.name: path.stat().st_mtime_ns for path in cache.iterdir()} == encoded  # nothing re-encoded
     written, unchanged = builds.last
-    assert written == sum(1 for name in second if second[name] != first.get(name)) and unchanged > written
+    # The edited page was live first, as its preview; the build's own copy of it is the same file.
+    assert builds.previewed == ["blog/prima/index.html"]
+    assert written + 1 == sum(1 for name in second if second[name] != first.get(name)) and unchanged > written
     assert staging_folders(output) == []
 
     # What the warm process wrote is what a fresh, uncached build of the same content writes.
@@ -176,11 +178,58 @@ def test_a_build_process_killed_mid_way_keeps_the_served_output_and_the_next_bui
         os.kill(pid, signal.SIGKILL)
         worker.join(timeout=60)
         assert result == {"ok": False}
-        assert inodes(output) == served and not staging.exists() and staging_folders(output) == []
-        assert parse(output / "blog" / "altra" / "index.html").h1.get_text() == "Un'altra guida"
+        # Only the edited post's preview went live before the build (whole: written beside, renamed over).
+        assert builds.previewed == ["blog/altra/index.html"]
+        assert parse(output / "blog" / "altra" / "index.html").find("h1").get_text(strip=True) == "Mai pubblicata"
+        now = inodes(output)
+        assert {name: now[name] for name in now if name not in builds.previewed} == {
+            name: served[name] for name in served if name not in builds.previewed}
+        assert not staging.exists() and staging_folders(output) == []
+        # The home page still lists the post by its old title: the killed build never swapped anything in.
+        assert "Un'altra guida" in parse(output / "index.html").get_text()
 
         (tmp_path / "stall").unlink()
         assert builds.build() and builds.builder.pid not in (None, pid)
         assert parse(output / "blog" / "altra" / "index.html").h1.get_text() == "Mai pubblicata"
     finally:
         builds.close()
+
+
+def test_a_saved_post_is_live_as_a_preview_before_the_whole_build(site):
+    content, output, builds = site
+    assert builds.build()
+    write_content(content, {"posts/b.md": post(title="Titolo nuovo", slug="altra", date="2026-03-02 10:00")})
+    seen = []
+
+    def at_preview():
+        seen.append((parse(output / "blog" / "altra" / "index.html").h1.get_text(),
+                     "Titolo nuovo" in parse(output / "index.html").get_text()))
+
+    assert builds.build(on_preview=at_preview)
+    # At the preview the post's own page is new and the home page still the last build's; then both are.
+    assert seen == [("Titolo nuovo", False)]
+    assert "Titolo nuovo" in parse(output / "index.html").get_text()
+
+
+def test_saves_during_a_build_make_one_more_build_after_it():
+    from core.warm import BuildLoop
+
+    started, release = [], threading.Event()
+
+    class Builds:
+        def build(self, on_preview=None):
+            started.append(time.monotonic())
+            release.wait(5)
+            return True
+
+    reloads = []
+    loop = BuildLoop(Builds(), lambda: reloads.append(1))
+    loop.request()
+    for _ in range(3):
+        loop.request()
+    release.set()
+    for _ in range(100):
+        if not loop.running:
+            break
+        time.sleep(0.05)
+    assert len(started) == 2 and len(reloads) == 2

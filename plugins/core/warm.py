@@ -17,6 +17,7 @@ import logging
 import os
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -37,6 +38,9 @@ def link_unchanged(staging: Path, current: Path) -> int:
             built = Path(folder) / name
             served = current / built.relative_to(staging)
             try:
+                if served.is_file() and os.path.samefile(served, built):
+                    linked += 1  # already a link to it (a page the build kept, core.rendercache)
+                    continue
                 if (not served.is_file() or served.is_symlink() or built.is_symlink()
                         or served.stat().st_size != built.stat().st_size
                         or not filecmp.cmp(served, built, shallow=False)):
@@ -73,6 +77,9 @@ class KeptProcess:
         self.content, self.settings_file, self.overrides = content, os.path.abspath(settings_file), overrides
         self.bytecode = TemplateBytecode()
         signals.generator_init.connect(self.share_templates)
+        from .preview import LastBuild
+
+        self.last = LastBuild()
 
     def share_templates(self, generator) -> None:
         """Every generator's environment reads and fills the same compiled templates."""
@@ -101,9 +108,24 @@ class KeptProcess:
             overrides[REUSE_SETTING] = os.path.abspath(reuse)
         runner.build_once(collector, self.settings_file, overrides)
         succeeded = runner.print_report(collector, os.getcwd())
+        self.last.finished(succeeded)
         sys.stderr.flush()
         sys.stdout.flush()
         return succeeded
+
+    def preview(self, paths: list[str], output: str) -> list[str]:
+        """The changed posts and pages rendered at once into the served folder (core.preview)."""
+        root_logger = logging.getLogger()
+        handlers = list(root_logger.handlers)
+        for handler in handlers:  # what a preview logs is the whole build's to report
+            root_logger.removeHandler(handler)
+        level, root_logger.level = root_logger.level, logging.WARNING
+        try:
+            return self.last.preview(paths, output)
+        finally:
+            root_logger.level = level
+            for handler in handlers:
+                root_logger.addHandler(handler)
 
 
 def worker_main(argv=None) -> int:
@@ -122,8 +144,11 @@ def worker_main(argv=None) -> int:
         with os.fdopen(args.replies, "w", encoding="utf-8") as replies:
             for line in sys.stdin:
                 request = json.loads(line)
-                ok = kept.build(request["output"], request.get("reuse"))
-                replies.write(json.dumps({"ok": ok}) + "\n")
+                if "preview" in request:
+                    answer = {"ok": True, "written": kept.preview(request["preview"], request["output"])}
+                else:
+                    answer = {"ok": kept.build(request["output"], request.get("reuse"))}
+                replies.write(json.dumps(answer) + "\n")
                 replies.flush()
     except (KeyboardInterrupt, BrokenPipeError):
         return 130  # Ctrl+C reaches the whole dev server, or the server went away: nothing to report
@@ -155,21 +180,35 @@ class WarmBuilder:
     def __call__(self, output: Path, reuse: Path | None = None) -> bool:
         """Build into output (a new staging folder), linking reuse's unchanged pages; True when the build
         reported no problem."""
+        answer = self._ask({"output": str(output), "reuse": str(reuse) if reuse else None})
+        if answer is None:
+            print("The build process stopped before the build was finished: the served site is unchanged; "
+                  "the next build starts a new one", file=sys.stderr)
+            return False
+        return bool(answer["ok"])
+
+    def preview(self, paths: list[str], output: Path) -> list[str]:
+        """The changed posts and pages rendered at once into the served output; the files written. Only a
+        process that already built has a preview to give."""
+        if self.process is None or self.process.poll() is not None:
+            return []
+        answer = self._ask({"preview": list(paths), "output": str(output)})
+        return list(answer.get("written", [])) if answer else []
+
+    def _ask(self, request: dict) -> dict | None:
         if self.process is None or self.process.poll() is not None:
             self.stop()
             self.start()
         try:
-            self.process.stdin.write(json.dumps({"output": str(output), "reuse": str(reuse) if reuse else None}) + "\n")
+            self.process.stdin.write(json.dumps(request) + "\n")
             self.process.stdin.flush()
             answer = self.replies.readline()
         except (BrokenPipeError, OSError, ValueError):
             answer = ""
         if not answer:
-            print("The build process stopped before the build was finished: the served site is unchanged; "
-                  "the next build starts a new one", file=sys.stderr)
             self.stop()
-            return False
-        return bool(json.loads(answer)["ok"])
+            return None
+        return json.loads(answer)
 
     @property
     def pid(self) -> int | None:
@@ -201,12 +240,27 @@ class DevBuilds:
         self.root, self.settings, self.output, self.content = Path(root), Path(settings), Path(output), Path(content)
         self.builder = WarmBuilder(root, settings, content, overrides)
         self.last: tuple[int, int] | None = None  # (files written, files unchanged) of the last good build
+        self.sources: dict[str, int] | None = None  # the posts' and pages' sources as the last build read them
+        self.previewed: list[str] = []  # the files the last build's preview made live before it
 
-    def build(self) -> bool:
+    def build(self, on_preview=None) -> bool:
+        """A build; when only a few posts or pages changed since the last one, their own pages first, live at
+        once (on_preview is then called: the browsers reload), the whole build swapped in after."""
         from .build import build_site
+        from .preview import changed_sources, snapshot
 
         started = time.monotonic()
         counted = {}
+        sources = snapshot(self.content)
+        self.previewed = []
+        if self.sources is not None and self.output.is_dir():
+            self.previewed = written = self.builder.preview(changed_sources(self.sources, sources), self.output)
+            if written:
+                print(f"Preview in {time.monotonic() - started:.1f} s: {', '.join(written[:3])}"
+                      f"{' ...' if len(written) > 3 else ''}; building the rest", flush=True)
+                if on_preview is not None:
+                    on_preview()
+        self.sources = sources
 
         def link(staging: Path) -> None:
             counted["linked"] = link_unchanged(staging, self.output)
@@ -232,17 +286,95 @@ class DevBuilds:
         self.builder.stop()
 
 
+class BuildLoop:
+    """The server's builds, one at a time on a thread of their own, so the pages are served while one runs.
+
+    A save during a build asks for one more after it (saves in between are one build); a change to the code
+    restarts the build process first. The browsers reload when a preview is live and when a build is in.
+    """
+
+    def __init__(self, builds: DevBuilds, reload_browsers):
+        self.builds, self.reload_browsers = builds, reload_browsers
+        self.lock = threading.Lock()
+        self.wanted = self.restart = self.running = False
+
+    def request(self, restart: bool = False) -> None:
+        with self.lock:
+            self.wanted = True
+            self.restart = self.restart or restart
+            if self.running:
+                return
+            self.running = True
+        threading.Thread(target=self._run, name="vetrina-builds", daemon=True).start()
+
+    def _run(self) -> None:
+        while True:
+            with self.lock:
+                if not self.wanted:
+                    self.running = False
+                    return
+                restart, self.wanted, self.restart = self.restart, False, False
+            if restart:
+                self.builds.builder.stop()
+            try:
+                if self.builds.build(on_preview=self.reload_browsers):
+                    self.reload_browsers()
+            except Exception as error:  # noqa: BLE001 - the server goes on; the next save builds again
+                print(f"The build could not run ({error}): the served site is unchanged", file=sys.stderr)
+
+
 def watch_and_serve(builds: DevBuilds, host: str, port: int, code: tuple[Path, ...], pages: tuple[Path, ...]) -> None:
     """Serve builds.output with live reload: a change under pages rebuilds, one under code reloads first."""
     from livereload import Server
+    from livereload.handlers import LiveReloadHandler
+    from tornado.ioloop import IOLoop
 
     server = Server()
+    loops = []
+
+    def reload_browsers() -> None:  # from the builds' thread: the server's loop sends the message
+        if loops:
+            loops[0].add_callback(LiveReloadHandler.reload_waiters)
+
+    building = BuildLoop(builds, reload_browsers)
+
+    def changed(restart: bool):
+        def task():
+            if not loops:
+                loops.append(IOLoop.current())
+            building.request(restart)
+        return task
+
+    # "forever": livereload itself never reloads the browsers; the builds do, when there is something to see.
     for path in pages:
-        server.watch(str(path), builds.build, delay=0.5)
+        server.watch(str(path), changed(False), delay="forever")
     for path in code:
-        server.watch(str(path), builds.reload, delay=0.5)
+        server.watch(str(path), changed(True), delay="forever")
     server.serve(host=host, port=int(port), root=str(builds.output), open_url_delay=None)
 
 
+def serve_main(argv=None) -> int:
+    """python -m core.warm serve CONTENT -s SETTINGS -o OUTPUT --port N: build, then serve with live reload
+    (no comments server: the bench's way to time a save until its page is live)."""
+    parser = argparse.ArgumentParser(prog="python -m core.warm serve")
+    parser.add_argument("content")
+    parser.add_argument("-s", "--settings", required=True)
+    parser.add_argument("-o", "--output", required=True)
+    parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument("--root", default=os.getcwd())
+    args = parser.parse_args(argv)
+    builds = DevBuilds(Path(args.root), Path(args.settings), Path(args.output), Path(args.content))
+    try:
+        if not builds.build():
+            return 1
+        print(f"Serving on http://127.0.0.1:{args.port}/", flush=True)
+        watch_and_serve(builds, "127.0.0.1", args.port, code=(), pages=(Path(args.content),))
+    except KeyboardInterrupt:
+        return 130
+    finally:
+        builds.close()
+    return 0
+
+
 if __name__ == "__main__":
-    sys.exit(worker_main())
+    sys.exit(serve_main(sys.argv[2:]) if sys.argv[1:2] == ["serve"] else worker_main())
