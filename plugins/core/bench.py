@@ -160,6 +160,7 @@ PHASE_LINE = "VETRINA_PHASE"
 SAMPLE_EVERY = 0.05  # seconds between two samples of the memory of a build and its workers
 COMMENTED_SHARE = 10  # one item in this many gets comments
 TARGET_COLD = 1.5  # a cold build, at most this many times vanilla Pelican's (paired median)
+TARGET_LIVE = 2.0  # seconds from saving a post to its page served with the edit
 TARGET_WARM = 0.5  # a warm rebuild after editing one post, at most this share of the cold build
 
 
@@ -322,8 +323,22 @@ def _parents() -> dict[int, int]:
     return parents
 
 
+def _proportional(pid: int) -> int | None:
+    """pid's proportional set size in bytes (each shared page split among its sharers), None where the
+    kernel does not tell it."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup", "rb") as handle:
+            for line in handle:
+                if line.startswith(b"Pss:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, IndexError, ValueError):
+        return None
+    return None
+
+
 def tree_rss(pid: int) -> int:
-    """Resident bytes of pid and all its descendants now (0 when it is gone)."""
+    """Resident bytes of pid and all its descendants now (0 when it is gone). A page that forks share is
+    counted once, split among them (PSS, where /proc tells it), not once per fork."""
     import os
 
     parents = _parents()
@@ -333,11 +348,14 @@ def tree_rss(pid: int) -> int:
     page, total, stack = os.sysconf("SC_PAGE_SIZE"), 0, [pid]
     while stack:
         current = stack.pop()
+        shared_out = _proportional(current)
         try:
-            with open(f"/proc/{current}/statm", "rb") as handle:
-                total += int(handle.read().split()[1]) * page
+            if shared_out is None:
+                with open(f"/proc/{current}/statm", "rb") as handle:
+                    shared_out = int(handle.read().split()[1]) * page
         except (OSError, IndexError, ValueError):
             continue
+        total += shared_out
         stack.extend(children.get(current, ()))
     return total
 
@@ -379,6 +397,15 @@ class BenchError(RuntimeError):
 
 
 @dataclass(frozen=True)
+class Served:
+    """`serve` after saving one post: seconds until its page was served with the edit, and until the whole
+    build was swapped in."""
+
+    live: float
+    built: float
+
+
+@dataclass(frozen=True)
 class Round:
     cold: Measured
     vanilla: Measured
@@ -392,6 +419,7 @@ class Summary:
     posts: int
     products: int
     rounds: tuple[Round, ...]
+    serve: Served | None = None
 
     @property
     def pages(self) -> int:
@@ -456,8 +484,13 @@ def table(summary: Summary) -> str:
                  f"{summary.ratio('warm', 'cold'):.2f}")
     cold, warm = summary.ratio(), summary.ratio("warm", "cold")
     met = lambda value, target: "met" if value <= target else "not met"  # noqa: E731
+    if summary.serve is not None:
+        lines.append(f"serve, one post saved: its page live after {summary.serve.live:.2f} s, the whole build "
+                     f"in after {summary.serve.built:.2f} s")
     lines.append(f"Targets: cold / vanilla at most {TARGET_COLD:.1f}: {cold:.2f} ({met(cold, TARGET_COLD)}); "
-                 f"warm / cold at most {TARGET_WARM:.1f}: {warm:.2f} ({met(warm, TARGET_WARM)})")
+                 f"warm / cold at most {TARGET_WARM:.1f}: {warm:.2f} ({met(warm, TARGET_WARM)})"
+                 + (f"; serve's edited page live within {TARGET_LIVE:.0f} s: {summary.serve.live:.2f} s "
+                    f"({met(summary.serve.live, TARGET_LIVE)})" if summary.serve is not None else ""))
     phases = summary.phases()
     if phases:
         total = summary.median("cold")
@@ -594,7 +627,73 @@ def bench_shop(root: Path, posts: int, products: int, rounds: int = 3, warmup: i
             warm = measured_run(ours, root, env)
             progress(f"{name}: Vetrina warm {warm.seconds:.2f} s ({warm.seconds / cold.seconds:.2f} of cold)")
             done.append(Round(cold, plain, warm))
-    return Summary(posts, products, tuple(done))
+        served = None
+        if done and shop.posts:
+            progress("serve: building, then saving one post and fetching its page until the edit shows")
+            served = measure_serve(root, shop, settings, folder / "serve-output", env)
+            progress(f"serve: the edited page live after {served.live:.2f} s, the whole build after "
+                     f"{served.built:.2f} s")
+    return Summary(posts, products, tuple(done), served)
+
+
+def measure_serve(root: Path, shop, settings: Path, output: Path, env: dict, timeout: float = 1800) -> Served:
+    """Start `serve` on the shop (core.warm serve), save one post, and time until its page is served with the
+    edit (fetched over HTTP every 20 ms) and until the server says the whole build is in."""
+    import queue
+    import subprocess
+    import threading
+    import urllib.request
+
+    from comments.server import free_port
+
+    from . import synthetic
+
+    port = free_port()
+    command = [sys.executable, "-m", "core.warm", "serve", str(shop.folder), "-s", str(settings), "-o", str(output),
+               "--port", str(port), "--root", str(root)]
+    env = {name: value for name, value in env.items() if name != "VETRINA_PHASES"}
+    process = subprocess.Popen(command, cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                               text=True)
+    lines: queue.Queue = queue.Queue()
+    threading.Thread(target=lambda: [lines.put(line) for line in process.stdout], daemon=True).start()
+
+    def wait_for(prefix: str, until: float) -> float:
+        while True:
+            try:
+                line = lines.get(timeout=max(0.01, until - time.monotonic()))
+            except queue.Empty:
+                raise BenchError(f"serve did not print {prefix!r} in time") from None
+            if line.startswith(prefix):
+                return time.monotonic()
+
+    try:
+        wait_for("Serving on", time.monotonic() + timeout)
+        time.sleep(1.0)  # the watcher's first look at the files
+        path = synthetic.edit_post(shop, 1000)
+        saved = time.monotonic()
+        marker = "Revisione del testo numero 1000."
+        url = f"http://127.0.0.1:{port}/{shop.post_urls[0].lstrip('/')}"
+        live = None
+        while live is None and time.monotonic() - saved < timeout:
+            try:
+                with urllib.request.urlopen(url, timeout=5) as answer:
+                    if marker in answer.read().decode("utf-8", "replace"):
+                        live = time.monotonic() - saved
+            except OSError:
+                pass
+            if live is None:
+                time.sleep(0.02)
+        if live is None:
+            raise BenchError(f"the edit of {path.name} never showed at {url}")
+        built = wait_for("Built in", saved + timeout) - saved
+        return Served(live, built)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
 
 
 class BenchOptionError(BenchError):
