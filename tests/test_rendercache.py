@@ -181,3 +181,10 @@ def test_without_an_edit_every_page_is_kept_and_every_render_all_build_renders_t
     again = mtimes(out)
     assert all(again[name] != first[name] for name in first)
     assert os.path.exists(out / "sitemap.xml")
+
+
+def test_the_site_counts_the_versions_of_what_renders_the_pages():
+    from importlib import metadata
+
+    assert f"jinja2={metadata.version('jinja2')}" in rendercache._versions(rendercache.RENDERING_PACKAGES)
+    assert rendercache._versions(("no-such-package-here",)) == "no-such-package-here=none"

@@ -644,7 +644,7 @@ def measure_serve(root: Path, shop, settings: Path, output: Path, env: dict, tim
     import threading
     import urllib.request
 
-    from comments.server import free_port
+    from comments.server import free_port, stop
 
     from . import synthetic
 
@@ -688,12 +688,7 @@ def measure_serve(root: Path, shop, settings: Path, output: Path, env: dict, tim
         built = wait_for("Built in", saved + timeout) - saved
         return Served(live, built)
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process)
 
 
 class BenchOptionError(BenchError):

@@ -305,11 +305,11 @@ def check_slugs(item: Content, source: SourceText) -> None:
 
 # --- one file per output --------------------------------------------------------------------------------------
 
-class _Logged(logging.Handler):
-    """Counts what a page's render logged (from INFO up): such a page is rendered again at every build."""
+class LogCount(logging.Handler):
+    """Counts the records from level up while it is attached (what a page's render or a preview logged)."""
 
-    def __init__(self):
-        super().__init__(logging.INFO)
+    def __init__(self, level=logging.INFO):
+        super().__init__(level)
         self.count = 0
 
     def emit(self, record):
@@ -393,7 +393,7 @@ class OutputGuard(Writer):
             key = cache.key(name, template, context, args, kwargs)
             if cache.keep(name, key, self._claim_kept, context):
                 return None
-            marks, logged = cache.begin(context), _Logged()
+            marks, logged = cache.begin(context), LogCount()  # a page that logged is rendered every build
             self._opened = []
             logging.getLogger().addHandler(logged)
             try:

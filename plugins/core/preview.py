@@ -20,6 +20,8 @@ from pelican import signals
 from pelican.contents import Article, Page
 from pelican.writers import Writer
 
+from .integrity import LogCount
+
 logger = logging.getLogger(__name__)
 
 MAX_PREVIEWED = 5  # more files changed at once than this: a checkout or a copy, not an edit; the build alone
@@ -48,7 +50,7 @@ class LastBuild:
             return []
         written = []
         for path in paths:
-            problems = _Problems()
+            problems = LogCount(logging.WARNING)
             logging.getLogger().addHandler(problems)
             try:
                 written += self._one(os.path.abspath(path), Path(output), problems)
@@ -66,7 +68,7 @@ class LastBuild:
                         return generator, item
         return None, None
 
-    def _one(self, path: str, output: Path, problems: _Problems) -> list[str]:
+    def _one(self, path: str, output: Path, problems: LogCount) -> list[str]:
         generator, old = self._find(path)
         if old is None:
             return []
@@ -101,17 +103,6 @@ class LastBuild:
             return written
         finally:
             shutil.rmtree(staging, ignore_errors=True)
-
-
-class _Problems(logging.Handler):
-    """Counts the warnings and errors of one preview."""
-
-    def __init__(self):
-        super().__init__(logging.WARNING)
-        self.count = 0
-
-    def emit(self, record):
-        self.count += 1
 
 
 def changed_sources(before: dict[str, int], after: dict[str, int]) -> list[str]:

@@ -2,9 +2,10 @@
 
 Every write_file call gets a key, a digest of what its page can show:
 
-- the site: the settings and plugins (core.contentcache's fingerprint), the theme's files, the clock's day,
-  the non-page files under content/ (the images whose sizes the pages state), and the build's context
-  beyond the settings (the lists of posts, tags, the catalogue...), in which every item counts by what
+- the site: the settings and plugins (core.contentcache's fingerprint), the theme's files, the versions of
+  Jinja2 and Babel, the clock's day, the non-page files under content/ (the images whose sizes the pages
+  state), and the build's context beyond the settings (the lists of posts, tags, the catalogue...), in which
+  every item counts by what
   any page may show of it: its fields, prices, dates, tags, but not its body (when a summary of its own
   stands for it) nor the lists only its own page shows (related items, mentions, comments);
 - the call: its output name, template and variables, and the whole of the item it writes, those
@@ -57,6 +58,8 @@ NOT_STATE = frozenset({"_context", "settings"})
 NOT_INPUT = {"SEO_SITEMAP_ENTRIES", "SEO_MISSING_RECOMMENDED", "SITE_RESPONSIVE_IMAGES"}
 # Context lists in no one order (the static files, as the folders list them), which no page lists in order.
 UNORDERED = {"staticfiles"}
+# What renders a page beyond the reading packages of the content fingerprint: another version, every page again.
+RENDERING_PACKAGES = ("jinja2", "babel", "markupsafe")
 PAGE_SOURCES = (".md", ".markdown", ".mkd", ".mdown", ".html", ".htm", ".rst")
 
 
@@ -190,6 +193,18 @@ def _files_digest(paths) -> str:
     return digest.hexdigest()
 
 
+def _versions(packages) -> str:
+    from importlib import metadata
+
+    found = []
+    for package in packages:
+        try:
+            found.append(f"{package}={metadata.version(package)}")
+        except metadata.PackageNotFoundError:
+            found.append(f"{package}=none")
+    return ",".join(found)
+
+
 def _other_files(content: Path) -> str:
     """The files under content/ that are not pages (images, data), by size and modification time."""
     found = []
@@ -220,7 +235,7 @@ class Site:
         self.canon = Canon()
         self.states: dict[int, tuple[str, str]] = {}
         theme = Path(settings["THEME"])
-        parts = [str(settings.get(FINGERPRINT_SETTING)), settings["THEME"],
+        parts = [str(settings.get(FINGERPRINT_SETTING)), settings["THEME"], _versions(RENDERING_PACKAGES),
                  _files_digest(sorted(p for p in theme.rglob("*") if p.is_file())),
                  schedule.clock(settings).date().isoformat(), _other_files(Path(settings["PATH"]))]
         beyond = {k: v for k, v in context.items() if k not in NOT_INPUT and (k not in settings or settings[k] is not v)}
@@ -229,8 +244,6 @@ class Site:
         parts.append(self.canon.text(beyond))
         parts.append(self._states_of_met())
         self.digest = _digest("\n".join(parts))
-        if os.environ.get("VETRINA_RENDER_DEBUG"):
-            Path(os.environ["VETRINA_RENDER_DEBUG"]).write_text("\n".join(parts), encoding="utf-8")
 
     def _states_of_met(self) -> str:
         """The shown state of every item met so far, and of those their states lead to."""
