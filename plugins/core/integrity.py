@@ -342,9 +342,7 @@ class OutputGuard(Writer):
 
         writes, self._recorded = self._recorded, None
         if writes:  # None: not recording, or already rendered (at the generator's *_writer_finalized signal)
-            cache = self._render_cache()
-            if cache is not None:
-                cache.prepare(writes[0].context)
+            self._cache.prepare(writes[0].context)
             pagepool.render(self, writes, workers)
 
     def drop_recorded(self) -> None:
@@ -387,8 +385,8 @@ class OutputGuard(Writer):
     def _write_file_now(self, name, template, context, *args, **kwargs):
         self._writing = claimant(template, kwargs)
         try:
-            cache = self._render_cache()
-            if cache is None or kwargs.get("override_output") or len(args) > 3 and args[3]:
+            cache = self._cache
+            if not cache.enabled or kwargs.get("override_output") or len(args) > 3 and args[3]:
                 return super().write_file(name, template, context, *args, **kwargs)
             key = cache.key(name, template, context, args, kwargs)
             if cache.keep(name, key, self._claim_kept, context):
@@ -405,10 +403,6 @@ class OutputGuard(Writer):
         finally:
             self._writing = (None, "another output")
             self._opened = None
-
-    def _render_cache(self):
-        """This build's render records (core.rendercache), or None."""
-        return self._cache
 
     def _claim_kept(self, filenames: list[str]) -> bool:
         """Claim files kept from the last build as written; False (and none claimed) when this build already

@@ -62,7 +62,7 @@ class LastBuild:
 
     def _find(self, path: str):
         for generator in self.generators:
-            for name in ("articles", "translations", "pages", "translations", "hidden_pages", "hidden_translations"):
+            for name in ("articles", "translations", "pages", "hidden_pages", "hidden_translations"):
                 for item in getattr(generator, name, None) or []:
                     if getattr(item, "source_path", None) == path and isinstance(item, (Article, Page)):
                         return generator, item
@@ -112,13 +112,6 @@ def changed_sources(before: dict[str, int], after: dict[str, int]) -> list[str]:
 
 def snapshot(content: Path) -> dict[str, int]:
     """Each post or page source under content, by its modification time."""
-    found = {}
-    for folder, _, files in os.walk(content):
-        for name in files:
-            if name.endswith((".md", ".markdown", ".html", ".rst")):
-                path = os.path.join(folder, name)
-                try:
-                    found[path] = os.stat(path).st_mtime_ns
-                except OSError:
-                    continue
-    return found
+    from .rendercache import content_files
+
+    return {path: info.st_mtime_ns for path, info in content_files(content, pages=True)}

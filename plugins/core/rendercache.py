@@ -102,10 +102,9 @@ class Canon:
         if kind in _PLAIN:
             return repr(value)
         if kind is list or kind is tuple:
-            return "[" + ",".join([self.text(v) for v in value]) + "]"
+            return self._sequence(value)
         if kind is dict:
-            # In key order: a dict filled by parallel readers has no one order of its own.
-            return "{" + ",".join(sorted([f"{self.text(k)}:{self.text(v)}" for k, v in value.items()])) + "}"
+            return self._mapping(value)
         known = self._kinds.get(kind)
         if known is None:
             known = self._kinds[kind] = _kind_of(kind)
@@ -118,11 +117,18 @@ class Canon:
             return repr(value)
         return self._other(value, kind)
 
+    def _sequence(self, value) -> str:
+        return "[" + ",".join([self.text(v) for v in value]) + "]"
+
+    def _mapping(self, value) -> str:
+        # In key order: a dict filled by parallel readers has no one order of its own.
+        return "{" + ",".join(sorted([f"{self.text(k)}:{self.text(v)}" for k, v in value.items()])) + "}"
+
     def _other(self, value, kind) -> str:
         if isinstance(value, (list, tuple)) and not hasattr(value, "_fields"):
-            return "[" + ",".join([self.text(v) for v in value]) + "]"
+            return self._sequence(value)
         if isinstance(value, dict):
-            return "{" + ",".join(sorted([f"{self.text(k)}:{self.text(v)}" for k, v in value.items()])) + "}"
+            return self._mapping(value)
         if isinstance(value, (set, frozenset)):
             return "{" + ",".join(sorted(self.text(v) for v in value)) + "}"
         if isinstance(value, enum.Enum):
@@ -137,7 +143,7 @@ class Canon:
                 fields = {f.name: getattr(value, f.name) for f in dataclasses.fields(value)}
                 return kind.__qualname__ + self.text(fields)
             if isinstance(value, tuple):  # a named tuple
-                return kind.__qualname__ + self.text(list(value))
+                return kind.__qualname__ + self._sequence(value)
             state = getattr(value, "__dict__", None)
             if isinstance(state, dict) and not callable(value):
                 return kind.__qualname__ + self.text(state)
@@ -205,21 +211,24 @@ def _versions(packages) -> str:
     return ",".join(found)
 
 
-def _other_files(content: Path) -> str:
-    """The files under content/ that are not pages (images, data), by size and modification time."""
-    found = []
+def content_files(content: Path, pages: bool):
+    """(path, stat) of each file under content that is (pages=True) or is not a page source, in path order."""
     for folder, folders, files in os.walk(content):
         folders.sort()
         for name in sorted(files):
-            if name.endswith(PAGE_SOURCES):
+            if name.endswith(PAGE_SOURCES) != pages:
                 continue
             path = os.path.join(folder, name)
             try:
-                info = os.stat(path)
+                yield path, os.stat(path)
             except OSError:
                 continue
-            found.append(f"{os.path.relpath(path, content)}:{info.st_size}:{info.st_mtime_ns}")
-    return _digest("\n".join(found))
+
+
+def _other_files(content: Path) -> str:
+    """The files under content/ that are not pages (images, data), by size and modification time."""
+    return _digest("\n".join(f"{os.path.relpath(path, content)}:{info.st_size}:{info.st_mtime_ns}"
+                             for path, info in content_files(content, pages=False)))
 
 
 # --- the build's side -----------------------------------------------------------------------------------------

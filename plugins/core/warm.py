@@ -277,10 +277,11 @@ class DevBuilds:
               f"{self.last[1]} unchanged", flush=True)
         return True
 
-    def reload(self) -> bool:
-        """The plugins or the settings changed: a new build process, then a build."""
+    def reload(self, on_preview=None) -> bool:
+        """The plugins or the settings changed: a new build process, then a build (no preview: the new
+        process has no last build to render one with)."""
         self.builder.stop()
-        return self.build()
+        return self.build(on_preview)
 
     def close(self) -> None:
         self.builder.stop()
@@ -314,10 +315,9 @@ class BuildLoop:
                     self.running = False
                     return
                 restart, self.wanted, self.restart = self.restart, False, False
-            if restart:
-                self.builds.builder.stop()
+            build = self.builds.reload if restart else self.builds.build
             try:
-                if self.builds.build(on_preview=self.reload_browsers):
+                if build(on_preview=self.reload_browsers):
                     self.reload_browsers()
             except Exception as error:  # noqa: BLE001 - the server goes on; the next save builds again
                 print(f"The build could not run ({error}): the served site is unchanged", file=sys.stderr)
