@@ -4,36 +4,42 @@ from __future__ import annotations
 
 import os
 import random
+import re
 from types import SimpleNamespace
 
 import markdown
 from conftest import ROOT
+from markdown import treeprocessors
 from markdown.extensions import smarty
-from markdown.treeprocessors import InlineProcessor
 from pelican.settings import read_settings
 
 from core import speedups
 
-PIECES = list("ab '\"-.<>*_`[]()!&;\n 12s") + ["--", "---", "....", "&nbsp;", "'80s", "**", "\u2013", "<<", ">>"]
+PIECES = list("ab '\"-.<>*_`[]()!&;:/@#^{}\\\n 12s") + [
+    "--", "---", "....", "&nbsp;", "&amp;", "'80s", "**", "__", "\u2013", "<<", ">>", "  \n", "[^1]", "![", "](",
+    "<https://esempio.it>", "<a@b.it>", "<em>", "</em>", "{: .x}", "`codice`", "\n\n", "\n    ", "*[HTML]: "]
 
 
 def _texts() -> list[str]:
     texts = [path.read_text(encoding="utf-8") for path in sorted((ROOT / "content").rglob("*.md"))]
-    texts += ["L'ordine dell'anno '90: \"l'ho detto\" -- e poi... 'fine'. Un 'esempio' \"doppio\"."]
+    texts += ["L'ordine dell'anno '90: \"l'ho detto\" -- e poi... 'fine'. Un 'esempio' \"doppio\".",
+              "Vedi [la guida](/guida/ \"Titolo\") e ![foto](a.jpg), `x*y`, **forte** _corsivo_ a\\*b &copy; <b>ok</b>."]
     chance = random.Random(11)
-    texts += ["".join(chance.choice(PIECES) for _ in range(chance.randint(1, 60))) for _ in range(1500)]
+    texts += ["".join(chance.choice(PIECES) for _ in range(chance.randint(1, 60))) for _ in range(2500)]
     return texts
 
 
 def _converted(processor_class, texts: list[str], angled: bool) -> list[str]:
     settings = read_settings(str(ROOT / "pelicanconf.py"))["MARKDOWN"]
     configs = {**settings["extension_configs"], "markdown.extensions.smarty": {"smart_angled_quotes": angled}}
-    stock = smarty.InlineProcessor
-    smarty.InlineProcessor = processor_class
+    installed = treeprocessors.InlineProcessor, smarty.InlineProcessor
+    treeprocessors.InlineProcessor = smarty.InlineProcessor = processor_class
     try:
         converter = markdown.Markdown(extensions=list(configs), extension_configs=configs, output_format="html")
     finally:
-        smarty.InlineProcessor = stock
+        treeprocessors.InlineProcessor, smarty.InlineProcessor = installed
+    assert type(converter.treeprocessors["inline"]) is processor_class
+    assert type(converter.treeprocessors["smarty"]) is processor_class
     out = []
     for text in texts:
         converter.reset()
@@ -41,19 +47,34 @@ def _converted(processor_class, texts: list[str], angled: bool) -> list[str]:
     return out
 
 
-def test_smart_quotes_skipping_patterns_give_python_markdowns_html(tmp_path):
+def test_inline_patterns_skipped_give_python_markdowns_html():
     texts = _texts()
-    fast = speedups.smarty_processor_class()
+    fast, stock = speedups.skipping_processor_class(), speedups.stock_inline_processor()
+    assert stock.__module__ == "markdown.treeprocessors" and not hasattr(stock, "skips_patterns")
     for angled in (False, True):
-        assert _converted(fast, texts, angled) == _converted(InlineProcessor, texts, angled)
+        assert _converted(fast, texts, angled) == _converted(stock, texts, angled)
 
 
-def test_every_smarty_pattern_has_its_needed_sequence_known():
-    converter = markdown.Markdown(extensions=["markdown.extensions.smarty"],
+def test_most_inline_patterns_are_skipped_by_a_character_they_need():
+    converter = markdown.Markdown(extensions=["markdown.extensions.extra", "markdown.extensions.smarty"],
                                   extension_configs={"markdown.extensions.smarty": {"smart_angled_quotes": True}})
-    patterns = converter.treeprocessors["smarty"].inlinePatterns
+    patterns = [*converter.inlinePatterns, *converter.treeprocessors["smarty"].inlinePatterns]
+    unknown = [p.compiled_re.pattern for p in patterns if not speedups.needs_of(p.compiled_re)]
+    assert unknown == []
+    smarty_patterns = converter.treeprocessors["smarty"].inlinePatterns
     literals = speedups._smarty_literals()
-    assert [p.compiled_re.pattern for p in patterns if p.compiled_re.pattern not in literals] == []
+    assert [p.compiled_re.pattern for p in smarty_patterns if p.compiled_re.pattern not in literals] == []
+
+
+def test_what_a_match_needs_is_read_from_the_expression():
+    needs = speedups.needs_of
+    assert needs(re.compile(r"\*|_")) == (frozenset("*_"),)
+    assert needs(re.compile(r"(?<!\!)\[")) == (frozenset("["),)  # a lookbehind consumes nothing
+    assert needs(re.compile(r"(?:a|\s)b!")) == (frozenset("!"),)  # a letter and a class give nothing
+    assert needs(re.compile(r"x+-(?:\.|,)")) == (frozenset("-"), frozenset(".,"))
+    assert needs(re.compile(r"(?:-)?`")) == (frozenset("`"),)  # what may be absent counts for nothing
+    assert needs(re.compile(r"[^*]")) == ()
+    assert needs(re.compile(r"(?i)[ab]")) == ()
 
 
 def test_relative_source_paths_are_pelicans(tmp_path):
@@ -64,3 +85,10 @@ def test_relative_source_paths_are_pelicans(tmp_path):
         assert speedups.get_relative_source_path(article) == speedups._original(article)
         assert speedups.get_relative_source_path(article, "pages/d.md") == speedups._original(article, "pages/d.md")
     assert os.getcwd()
+
+
+def test_a_pattern_is_ruled_out_by_its_rarest_need():
+    assert speedups._test_of((frozenset("!"), frozenset("["))) == (frozenset("["), None)
+    assert speedups._test_of((frozenset({"---"}),)) == (None, "---")
+    assert speedups._test_of((frozenset("*_"),)) == (frozenset("*_"), None)
+    assert speedups._test_of(()) == (None, None)
