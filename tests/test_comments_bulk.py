@@ -181,3 +181,72 @@ def test_count_requests_stay_under_isso_s_body_limit_in_order():
     assert isso.count_batches(["/" + "x" * 5000 + "/"], limit=100) == [["/" + "x" * 5000 + "/"]]
     assert isso.count_batches([]) == []
     assert len(isso.count_batches(uris)) == 2  # the default: a few requests for thousands of pages
+
+
+class SlowThreads(BaseHTTPRequestHandler):
+    """Counts every page as commented; each thread answers after a pause with its own comment, the failing one
+    with HTTP 500. Notes the threads asked for."""
+
+    failing = ""
+    asked: list
+
+    def do_POST(self):
+        uris = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        self.answer(200, [1] * len(uris))
+
+    def do_GET(self):
+        import time
+        import urllib.parse
+
+        thread = urllib.parse.parse_qs(urllib.parse.urlsplit(self.path).query)["uri"][0]
+        self.asked.append(thread)
+        time.sleep(0.05)
+        if thread == self.failing:
+            self.answer(500, {})
+            return
+        self.answer(200, {"replies": [{"id": len(thread), "author": "Ada", "text": f"<p>Su {thread}</p>",
+                                       "created": 1767225600.0, "mode": 1, "replies": []}]})
+
+    def answer(self, status, data):
+        payload = json.dumps(data).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+    def log_message(self, *args):
+        pass
+
+
+@contextmanager
+def slow_threads(failing: str = ""):
+    asked: list = []
+    handler = type("Slow", (SlowThreads,), {"failing": failing, "asked": asked})
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}", asked
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+
+def test_threads_fetched_a_few_at_a_time_are_each_page_s_own_in_order():
+    uris = [uri(n) for n in range(12)]
+    with slow_threads() as (url, asked):
+        fetched = isso.fetch_all(url, uris, 5)
+        one_by_one = {u: isso.fetch(url, u, 5) for u in uris}
+    assert list(fetched) == uris
+    assert fetched == one_by_one
+    assert [c.html for u in uris for c in fetched[u]] == [f"<p>Su {u}</p>" for u in uris]
+    assert sorted(asked[:12]) == sorted(uris)  # each thread asked once by the bulk fetch
+
+
+def test_a_thread_that_fails_stops_the_fetch_without_asking_for_the_rest():
+    uris = [uri(n) for n in range(40)]
+    with slow_threads(failing=uri(2)) as (url, asked):
+        with pytest.raises(isso.IssoUnreachable, match="HTTP 500"):
+            isso.fetch_all(url, uris, 5)
+    assert uri(2) in asked
+    assert len(asked) <= 2 * isso.FETCHES_AT_ONCE + 1  # those in flight when it failed, not the forty
