@@ -10,7 +10,8 @@ import pytest
 from conftest import ROOT, BuildFailed, run_build, write_content
 
 from core import integrity, pagepool, parallel
-from core.pagepool import Write, shares_of
+from core.pagepool import Write, fork_map, shares_of
+from feeds import generator as feeds_generator
 
 
 def tree(folder: Path) -> dict:
@@ -22,11 +23,12 @@ def forks(monkeypatch):
     """Every site forks, however small; the pids of the forks that rendered pages are counted."""
     monkeypatch.setattr(pagepool, "MIN_FORKED_PAGES", 1)
     monkeypatch.setattr(parallel, "MIN_POOL_BYTES", 0)
+    monkeypatch.setattr(feeds_generator, "MIN_FORKED_BODIES", 1)
     started = []
     original = pagepool._start
 
-    def start(writer, share):
-        fork = original(writer, share)
+    def start(work, context):
+        fork = original(work, context)
         if fork is not None:
             started.append(fork.pid)
         return fork
@@ -56,7 +58,7 @@ def test_the_demo_rendered_on_both_cores_is_the_serial_build_byte_for_byte(tmp_p
     serial = tree(run_build(ROOT / "content", tmp_path / "serial", "publishconf.py", SITE_WORKERS=1, **common))
     assert forks == []
     both = tree(run_build(ROOT / "content", tmp_path / "both", "publishconf.py", SITE_WORKERS=2, **common))
-    assert len(forks) >= 3  # posts, pages and products each had a fork
+    assert len(forks) >= 5  # posts, pages, products, the feeds' bodies and files each had a fork
     assert "sitemap.xml" in serial and any(name.endswith("-480w.webp") for name in serial)
     assert sorted(both) == sorted(serial)
     assert [name for name in serial if both[name] != serial[name]] == []
@@ -88,7 +90,7 @@ def test_a_fork_that_dies_leaves_its_pages_to_the_build(tmp_path, forks, monkeyp
     write_content(content, {f"posts/p{n}.md": f"Title: Post {n}\nSlug: p{n}\nDate: 2026-03-0{n + 1}\n\nTesto {n}.\n"
                             for n in range(6)})
     serial = tree(run_build(content, tmp_path / "serial", SITE_WORKERS=1, SHOP_TODAY="2026-12-01"))
-    monkeypatch.setattr(pagepool, "_run_forked", lambda writer, share, path: os.kill(os.getpid(), 9))
+    monkeypatch.setattr(pagepool, "_run_forked", lambda work, context, path: os.kill(os.getpid(), 9))
     both = tree(run_build(content, tmp_path / "both", SITE_WORKERS=2, SHOP_TODAY="2026-12-01"))
     assert forks and sorted(both) == sorted(serial)
     assert [name for name in serial if both[name] != serial[name]] == []
@@ -104,3 +106,29 @@ def test_two_pages_on_one_file_in_two_shares_are_reported_as_in_a_serial_build(t
     said = [m for m in failure.value.messages if "is also written for" in m]
     assert len(said) == 1 and "pages/b.md:2: field 'slug': its output stesso/index.html is also written for" in said[0]
     assert said[0].endswith("pages/a.md; give one of them another Slug")  # a failed build: nothing is published
+
+
+def _doubled(item):
+    logging.getLogger("core.test").warning("item %s done by %s", item, "a fork" if os.getpid() != PARENT else "us")
+    return item * 2, os.getpid() != PARENT
+
+
+PARENT = os.getpid()
+
+
+def test_fork_map_gives_each_item_s_result_in_order_and_the_fork_s_log_here(caplog, monkeypatch):
+    monkeypatch.setattr(pagepool, "REGISTERS", {})  # no build's context here for the plugins' registers
+    with caplog.at_level(logging.WARNING, logger="core.test"):
+        results = fork_map(_doubled, list(range(7)), {}, 2)
+    assert [value for value, _ in results] == [0, 2, 4, 6, 8, 10, 12]
+    assert [forked for _, forked in results] == [False, True] * 3 + [False]  # dealt in turn
+    said = sorted(record.getMessage() for record in caplog.records if record.name == "core.test")
+    assert said == sorted(f"item {n} done by {'a fork' if n % 2 else 'us'}" for n in range(7))
+
+
+def test_fork_map_does_the_items_of_a_fork_that_dies_itself(monkeypatch):
+    monkeypatch.setattr(pagepool, "REGISTERS", {})
+    monkeypatch.setattr(pagepool, "_run_forked", lambda work, context, path: os.kill(os.getpid(), 9))
+    results = fork_map(_doubled, list(range(5)), {}, 2)
+    assert results == [(n * 2, False) for n in range(5)]
+    assert fork_map(_doubled, [3], {}, 2) == [(6, False)]  # one item: no fork at all

@@ -118,13 +118,13 @@ def render(writer, writes: list[Write], workers: int) -> None:
             writer.write_now(write)
         return
     runs = shares_of(writes, parts)
-    forks = [_start(writer, run) for run in runs[1:]]
+    forks = [_start(_rendering(writer, run), run[0].context) for run in runs[1:]]
     for write in runs[0]:
         writer.write_now(write)
     context = runs[0][0].context
     for run, fork in zip(runs[1:], forks):
         result = _finish(fork, context)
-        if result is None or not writer.take(result["writer"]):
+        if result is None or not writer.take(result["value"]):
             # The fork failed, or wrote a file this process wrote too: its pages are rendered here, after
             # this process's own, exactly as a serial build renders them.
             for write in run:
@@ -133,13 +133,52 @@ def render(writer, writes: list[Write], workers: int) -> None:
             _take(run[0].context, result)
 
 
+def _rendering(writer, run: list[Write]):
+    """In a fork: render the run; the writer's bookkeeping of what it wrote is the result."""
+
+    def work():
+        mark = writer.mark()
+        for write in run:
+            writer.write_now(write)
+        return writer.additions(mark)
+
+    return work
+
+
+def fork_map(function, items: list, context: dict, workers: int) -> list:
+    """[function(item) for item in items], the items dealt between this process and forks of it.
+
+    For work that renders templates or writes files: a fork shares everything (nothing is pickled but the
+    results), and its log records and register additions are taken here as the page renders' are. A fork
+    that fails leaves its items to this process: slower, never different.
+    """
+    parts = min(workers, len(items))
+    if parts <= 1 or not can_fork():
+        return [function(item) for item in items]
+    shares = [list(range(start, len(items), parts)) for start in range(parts)]
+    forks = [_start(lambda share=share: [function(items[i]) for i in share], context) for share in shares[1:]]
+    results: list = [None] * len(items)
+    for index in shares[0]:
+        results[index] = function(items[index])
+    for share, fork in zip(shares[1:], forks):
+        result = _finish(fork, context)
+        if result is None:
+            values = [function(items[i]) for i in share]
+        else:
+            _take(context, result)
+            values = result["value"]
+        for index, value in zip(share, values):
+            results[index] = value
+    return results
+
+
 @dataclass
 class _Fork:
     pid: int
     result_path: str
 
 
-def _start(writer, run: list[Write]) -> _Fork | None:
+def _start(work: Callable[[], Any], context: dict) -> _Fork | None:
     handle, result_path = tempfile.mkstemp(prefix="vetrina-pages-", suffix=".pickle")
     os.close(handle)
     try:
@@ -151,10 +190,10 @@ def _start(writer, run: list[Write]) -> _Fork | None:
     if pid:
         return _Fork(pid, result_path)
     code = 1
-    try:  # in the fork: render, write what the pages left behind, and leave without any cleanup of the build
-        _run_forked(writer, run, result_path)
+    try:  # in the fork: do the work, write what it left behind, and leave without any cleanup of the build
+        _run_forked(work, context, result_path)
         code = 0
-    except BaseException:  # noqa: BLE001 - reported by the build, which renders this run itself
+    except BaseException:  # noqa: BLE001 - reported by the build, which does this work itself
         try:
             sys.stderr.write(traceback.format_exc())
         except Exception:  # noqa: BLE001
@@ -163,19 +202,16 @@ def _start(writer, run: list[Write]) -> _Fork | None:
         os._exit(code)
 
 
-def _run_forked(writer, run: list[Write], result_path: str) -> None:
+def _run_forked(work: Callable[[], Any], context: dict, result_path: str) -> None:
     capture = _Capture()
     for name in [None, *logging.root.manager.loggerDict]:
         target = logging.getLogger(name)
         if getattr(target, "handlers", None):
             target.handlers = []
     logging.root.addHandler(capture)
-    context = run[0].context
     marks = {name: register.start(context) for name, register in REGISTERS.items()}
-    writer_mark = writer.mark()
-    for write in run:
-        writer.write_now(write)
-    result = {"log": capture.records, "writer": writer.additions(writer_mark),
+    value = work()
+    result = {"log": capture.records, "value": value,
               "registers": {name: REGISTERS[name].additions(context, mark) for name, mark in marks.items()}}
     with open(result_path, "wb") as handle:
         pickle.dump(result, handle, protocol=pickle.HIGHEST_PROTOCOL)

@@ -13,12 +13,17 @@ from markupsafe import Markup
 from pelican.generators import Generator
 
 from core import schedule
+from core.pagepool import fork_map
+from core.parallel import workers_of
 from core.urls import join
 from shop.catalog import CONTEXT_KEY, with_cards
 
 from . import events, html, merchant
 
 logger = logging.getLogger(__name__)
+
+# Below this many feed-safe bodies to make, forking costs more than it saves.
+MIN_FORKED_BODIES = 64
 
 
 def post_guid(item) -> str:
@@ -47,6 +52,7 @@ class FeedsGenerator(Generator):
         # (card kind, source path) -> HTML. Page cards in the site's feeds, e-mail cards in the newsletter's.
         self.safe_bodies: dict[tuple[str, str], str] = {}
         self.email_cards: dict[str, str] = {}  # product source path -> its e-mail card
+        self._events: list[events.Event] | None = None
 
     def generate_context(self):
         self.context["feeds"] = self.feed_links()
@@ -152,17 +158,50 @@ class FeedsGenerator(Generator):
 
     # --- writing ---------------------------------------------------------
     def generate_output(self, writer):
+        """Every feed file. The feed-safe bodies are made first, each once, then the files are written, both
+        shared out between this process and forks of it (core.pagepool): the same files as one by one."""
         articles = list(self.context.get("articles", []))
-        site = self.settings["SITENAME"]
-        self.write_posts(articles[: self.config.max_items], site)
+        workers = workers_of(self.settings)
+        self.make_bodies(self.wanted_bodies(articles), workers)
+        fork_map(lambda job: getattr(self, job[0])(*job[1]), self.feed_jobs(articles), self.context, workers)
+
+    def feed_jobs(self, articles) -> list[tuple[str, tuple]]:
+        """(method, arguments) of each feed file, the longest first (the newsletter and the catalogue's)."""
+        site, shop = self.settings["SITENAME"], self.shop
+        jobs = [("write_newsletter", (articles, shop))]
+        if shop is not None:
+            jobs += [("write_merchant", (shop,)), ("write_products", (shop,))]
+        jobs.append(("write_posts", (articles[: self.config.max_items], site)))
+        for folder, term, posts in self.segments():
+            jobs.append(("write_segment", (f"{folder}/{term.slug}.xml", f"{site} – {term.name}", term.url, posts)))
+        return jobs
+
+    def segments(self):
+        """(folder, term, its posts) for each category and tag: the newsletter's segments."""
         for folder, key in (("categoria", "categories"), ("tag", "tags")):
             for term, posts in self.context.get(key, []):
-                self.write_segment(f"{folder}/{term.slug}.xml", f"{site} – {term.name}", term.url, posts)
-        shop = self.shop
-        if shop is not None:
-            self.write_products(shop)
-            self.write_merchant(shop)
-        self.write_newsletter(articles, shop)
+                yield folder, term, posts
+
+    def wanted_bodies(self, articles) -> list[tuple[str, object]]:
+        """(kind, item) of every body a feed shows, each once, in the order the feeds first show them."""
+        wanted = [("page", a) for a in articles[: self.config.max_items]]
+        wanted += [("page", a) for _, _, posts in self.segments() for a in posts[: self.config.max_items]]
+        if self.shop is not None:
+            wanted += [("event", e.product) for e in self.product_events()[: self.config.max_items]]
+        wanted += [("email", item) if kind == "post" else ("event", item.product)
+                   for _, kind, item in self.newsletter_items(articles, self.shop)]
+        return list({(kind, item.source_path): (kind, item) for kind, item in wanted}.values())
+
+    def make_bodies(self, wanted: list, workers: int) -> None:
+        """The feed-safe bodies, shared out with forks when there are enough to be worth it."""
+        wanted = [(kind, item) for kind, item in wanted if (kind, item.source_path) not in self.safe_bodies]
+        workers = workers if len(wanted) >= MIN_FORKED_BODIES else 1
+        for (kind, item), body in zip(wanted, fork_map(lambda pair: self.body(*pair), wanted, self.context, workers)):
+            self.safe_bodies[(kind, item.source_path)] = body
+
+    def body(self, kind: str, item) -> str:
+        link = self.url(item.url)
+        return self.event_body(item, link) if kind == "event" else self.post_body(item, link, kind == "email")
 
     def write_segment(self, name: str, title: str, page_url: str, posts) -> None:
         """One category's or tag's posts: a newsletter segment."""
@@ -217,27 +256,34 @@ class FeedsGenerator(Generator):
         entry.content(self.event_body(product, link), type="html")
         self.add_image(entry, product.images[0].src, None)
 
+    def product_events(self) -> list[events.Event]:
+        """The catalogue's news (new products, sales, restocks), newest first; once per build."""
+        if self._events is None:
+            self._events = events.product_events(self.shop.products, self.today(), self.config.new_product_days)
+        return self._events
+
     def write_products(self, shop) -> None:
         feed = self.new_feed("prodotti.xml", f"{self.settings['SITENAME']} – {self.translate('Products')}",
                              self.settings.get("SITE_DESCRIPTION", ""), shop.settings.catalog_url)
-        found = events.product_events(shop.products, self.today(), self.config.new_product_days)
-        for event in found[: self.config.max_items]:
+        for event in self.product_events()[: self.config.max_items]:
             self.add_event(feed, event)
         self.write_rss(feed, "prodotti.xml")
+
+    def newsletter_items(self, articles, shop) -> list[tuple]:
+        """(date, "post" or "event", the post or event) of the newsletter: a month of them, at least a few."""
+        since = self.today() - dt.timedelta(days=self.config.newsletter_days)
+        items = [(a.date, "post", a) for a in articles]
+        if shop is not None:
+            items += [(self.event_day(e.day), "event", e) for e in self.product_events()]
+        items.sort(key=lambda item: item[0], reverse=True)
+        recent = [item for item in items if item[0].date() >= since]
+        return recent if len(recent) >= self.config.newsletter_min_items else items[: self.config.newsletter_min_items]
 
     def write_newsletter(self, articles, shop) -> None:
         """The newsletter's source: a month of posts and catalogue news, full content, newest first."""
         feed = self.new_feed("newsletter.xml", f"{self.settings['SITENAME']} – newsletter",
                              self.settings.get("SITE_DESCRIPTION", ""), "")
-        since = self.today() - dt.timedelta(days=self.config.newsletter_days)
-        items = [(a.date, "post", a) for a in articles]
-        if shop is not None:
-            items += [(self.event_day(e.day), "event", e)
-                      for e in events.product_events(shop.products, self.today(), self.config.new_product_days)]
-        items.sort(key=lambda item: item[0], reverse=True)
-        recent = [item for item in items if item[0].date() >= since]
-        chosen = recent if len(recent) >= self.config.newsletter_min_items else items[: self.config.newsletter_min_items]
-        for _, kind, item in chosen:
+        for _, kind, item in self.newsletter_items(articles, shop):
             if kind == "post":
                 self.add_post(feed, item, email_cards=True)
             else:
