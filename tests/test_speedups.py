@@ -92,3 +92,44 @@ def test_a_pattern_is_ruled_out_by_its_rarest_need():
     assert speedups._test_of((frozenset({"---"}),)) == (None, "---")
     assert speedups._test_of((frozenset("*_"),)) == (frozenset("*_"), None)
     assert speedups._test_of(()) == (None, None)
+
+
+URL_PATTERNS = ["blog/{slug}/", "{lang}/blog/{slug}/index.html", "{date:%Y}/{date:%m}/{slug}.html", "{category}/{slug}/",
+                "{author}/{slug}", "{path}", "{date.year}/{slug}", "{uid}/{slug}", "{missing}/", "{}/x", "{0}", "{slug",
+                "{date:{fmt}}", "plain.html", "{slug!r}/{title!s}", "{slug}/{slug}"]
+
+
+def _expanded(function, item, key, klass):
+    try:
+        return "value", function(item, key, klass)
+    except Exception as error:  # noqa: BLE001 - the same failure is part of the same result
+        return type(error).__name__, str(error)
+
+
+def test_urls_formatted_from_the_named_fields_are_pelicans(tmp_path):
+    import datetime
+
+    from pelican.contents import Article, Page
+    from pelican.urlwrappers import Author, Category
+
+    settings = read_settings(str(ROOT / "pelicanconf.py"), override={"PATH": str(tmp_path)})
+    items = [
+        Article("<p>x</p>", metadata={"title": "Uno", "slug": "uno", "date": datetime.datetime(2026, 3, 1),
+                                      "category": Category("Guide pratiche", settings),
+                                      "author": Author("La Bottega", settings), "uid": "abc", "lang": "en"},
+                settings=settings, source_path=str(tmp_path / "posts/uno.md")),
+        Page("<p>y</p>", metadata={"title": "Due", "slug": "due", "path": "pages/due.md"}, settings=settings,
+             source_path=str(tmp_path / "pages/due.md")),
+        Article("<p>z</p>", metadata={"title": "Tre", "date": datetime.datetime(2026, 5, 2),
+                                      "status": "draft"}, settings=settings, source_path=str(tmp_path / "tre.md")),
+    ]
+    for pattern in URL_PATTERNS:
+        patched = {**settings, "ARTICLE_URL": pattern, "PAGE_URL": pattern, "DRAFT_URL": pattern,
+                   "ARTICLE_LANG_URL": pattern}
+        for item in items:
+            item.settings = patched
+            for key, klass in (("url", None), ("lang_url", "article"), ("url", "draft")):
+                assert _expanded(speedups.expand_settings, item, key, klass) == \
+                    _expanded(speedups._original_expand, item, key, klass), (pattern, item.title, key)
+    assert speedups._url_fields("{date:%Y}/{slug}/{date.month}") == ("date", "slug")
+    assert speedups._url_fields("{}/x") is None and speedups._url_fields("{slug") is None

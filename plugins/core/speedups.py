@@ -5,6 +5,10 @@ calls `get_relative_source_path`, two `abspath`s and a `relpath` of strings that
 build: on a 4,000-page shop that is 180,000 calls, a tenth of the build. The answer depends only on the
 content folder, the source path and the working folder, so it is kept per those three.
 
+URLs. Formatting a URL setting builds `url_format`, a copy of the item's metadata with its path, slug,
+language, date, author and category, of which "blog/{slug}/" reads one: only the fields the setting names
+are computed, as url_format computes them.
+
 Inline patterns. Python-Markdown tries each of its inline patterns (about fifteen, and smarty's twenty
 more) on every text of a document, one regular expression and a round of Python each. A pattern whose
 every match holds a character the text does not have (a backtick, a bracket, an asterisk, a quote) is
@@ -19,6 +23,7 @@ from functools import lru_cache
 from pelican.contents import Content
 
 _original = Content.get_relative_source_path
+_original_expand = Content._expand_settings
 
 
 @lru_cache(maxsize=65536)
@@ -34,6 +39,53 @@ def get_relative_source_path(self, source_path: str | None = None) -> str | None
     if source_path is None:
         return None
     return _relative(str(self.settings["PATH"]), str(source_path), os.getcwd())
+
+
+@lru_cache(maxsize=1024)
+def _url_fields(pattern: str) -> tuple[str, ...] | None:
+    """The names a URL setting formats ("blog/{date:%Y}/{slug}/": date, slug); None when it is not that plain."""
+    import _string
+    from string import Formatter
+
+    names = []
+    try:
+        for _, field, spec, _ in Formatter().parse(pattern):
+            if field is None:
+                continue
+            first, _ = _string.formatter_field_name_split(field)
+            if not isinstance(first, str) or not first or (spec and "{" in spec):
+                return None  # a positional or nested field: Pelican's own formatting says what it means
+            names.append(first)
+    except ValueError:
+        return None
+    return tuple(dict.fromkeys(names))
+
+
+def _url_value(item: Content, name: str):
+    """One value of Content.url_format, computed alone."""
+    if name == "path":
+        from pelican.utils import path_to_url
+
+        return path_to_url(item.metadata.get("path", item.get_relative_source_path()))
+    if name == "slug":
+        return getattr(item, "slug", "")
+    if name == "lang":
+        return getattr(item, "lang", "en")
+    if name == "date":
+        import datetime
+
+        return item.date if hasattr(item, "date") else datetime.datetime.now()
+    if name in ("author", "category"):
+        return getattr(item, name).slug if hasattr(item, name) else ""
+    return item.metadata[name]  # a field the setting names that the item lacks: the KeyError Pelican raises
+
+
+def expand_settings(self, key: str, klass: str | None = None) -> str:
+    pattern = str(self.settings[f"{klass or self.__class__.__name__}_{key}".upper()])
+    names = _url_fields(pattern)
+    if names is None or type(self).url_format is not Content.url_format:
+        return pattern.format(**self.url_format)
+    return pattern.format(**{name: _url_value(self, name) for name in names})
 
 
 @lru_cache(maxsize=1)
@@ -188,6 +240,7 @@ def install() -> None:
     from markdown.extensions import smarty
 
     Content.get_relative_source_path = get_relative_source_path
+    Content._expand_settings = expand_settings
     if not getattr(treeprocessors.InlineProcessor, "skips_patterns", False):
         # The document's inline pass (built by treeprocessors.build_treeprocessors) and smarty's own.
         treeprocessors.InlineProcessor = smarty.InlineProcessor = skipping_processor_class()
