@@ -49,3 +49,36 @@ def test_money_is_the_same_text_from_the_memo_and_types_are_kept_apart():
     assert format_money(Decimal("1299.00"), "EUR", "en") == "€1,299.00"
     assert format_money("5.5", "EUR", "it") == "5,50\xa0€"
     assert format_money(Decimal("5.5"), "USD", "it") == "5,50\xa0USD"
+
+
+TRANSLATED = """{{ _("Products") }}|{{ _("from") }}|{{ _("Lowest price in the 30 days before the discount: %(price)s.",
+price=price) }}|{{ _("100%% natural") }}|{{ _("Not in the catalogue <b>") }}|{% trans %}Products{% endtrans %}|
+{% trans count=n %}One review{% pluralize %}{{ count }} reviews{% endtrans %}|{{ ngettext("%(num)s item", "%(num)s items", n) }}"""
+
+
+def _theme_env(fast: bool, autoescape: bool) -> Environment:
+    from conftest import ROOT
+
+    env = Environment(extensions=["jinja2.ext.i18n"], autoescape=autoescape)
+    catalogs = i18n.load_catalogs(ROOT / "theme" / "translations", ["it", "en"])
+    if fast:
+        i18n.install(env, catalogs, "it")
+    else:
+        env.install_gettext_callables(*i18n.make_callables(catalogs, "it"), newstyle=True)
+    return env
+
+
+def test_messages_translated_once_per_language_are_jinjas_newstyle_gettext():
+    from types import SimpleNamespace
+
+    for autoescape in (True, False):
+        fast, stock = _theme_env(True, autoescape), _theme_env(False, autoescape)
+        for lang in ("it", "en", None):
+            for n in (1, 3):
+                values = {"price": "<b>9,90 €</b>", "n": n, "article": SimpleNamespace(lang=lang) if lang else None}
+                for _ in range(2):  # the second time from what the first left
+                    assert render(fast, TRANSLATED, **values) == render(stock, TRANSLATED, **values)
+    env = _theme_env(True, True)
+    assert render(env, "{{ _('Products') }}") == "Prodotti"  # the site's language first, then the page's own
+    assert render(env, "{{ _('Products') }}", article=SimpleNamespace(lang="en")) == "Products"
+    assert render(env, "{{ _('Products') }}") == "Prodotti"

@@ -47,8 +47,7 @@ def install_theme_support(generator):
     """Give the generator's Jinja environment translations and date filters."""
     config = generator.settings[SETTINGS_KEY]
     catalogs = i18n.load_catalogs(Path(generator.theme) / "translations", config.languages)
-    gettext_, ngettext_ = i18n.make_callables(catalogs, config.default_lang)
-    generator.env.install_gettext_callables(gettext_, ngettext_, newstyle=True)
+    i18n.install(generator.env, catalogs, config.default_lang)
     generator.env.filters.update(i18n.make_date_filters(config.default_lang))
     generator.env.filters["href"] = urls.href
     generator.env.globals["image_sources"] = generator.settings[IMAGES_KEY].sources

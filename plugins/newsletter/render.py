@@ -18,7 +18,7 @@ def environment(theme: Path, languages, default_lang: str) -> Environment:
     env = Environment(loader=FileSystemLoader(str(theme / "templates")), autoescape=True,
                       extensions=["jinja2.ext.i18n"], trim_blocks=True, lstrip_blocks=True)
     catalogs = i18n.load_catalogs(theme / "translations", languages)
-    env.install_gettext_callables(*i18n.make_callables(catalogs, default_lang), newstyle=True)
+    i18n.install(env, catalogs, default_lang)
     env.filters.update(i18n.make_date_filters(default_lang))
     env.filters["money"] = lambda amount, currency: format_money(amount, currency, default_lang)
     return env
