@@ -11,7 +11,7 @@ import pytest
 from conftest import ROOT, run_build
 from pelican.contents import Article
 
-from core import rendercache
+from core import pagepool, rendercache
 from core.rendercache import Canon, RenderCache, Record, item_states
 
 COMMON = {"SHOP_TODAY": "2026-12-01", "COMMENTS_ISSO_BUILD_URL": ""}
@@ -188,3 +188,37 @@ def test_the_site_counts_the_versions_of_what_renders_the_pages():
 
     assert f"jinja2={metadata.version('jinja2')}" in rendercache._versions(rendercache.RENDERING_PACKAGES)
     assert rendercache._versions(("no-such-package-here",)) == "no-such-package-here=none"
+
+
+def test_the_site_s_digest_from_forks_is_the_digest_of_one_process(tmp_path, monkeypatch):
+    """Items digested by forks, among them one naming an item met nowhere else (a translation)."""
+    from pelican.settings import read_settings
+
+    settings = read_settings(str(ROOT / "pelicanconf.py"), override={"PATH": str(tmp_path), "THEME": str(ROOT / "theme"),
+                                                                      "SITE_WORKERS": 2, **COMMON})
+    posts = []
+    for n in range(40):
+        post = article(f"<p>Testo {n}.</p>", slug=f"p{n}", tags=[f"t{n % 3}"])
+        post.source_path = f"/c/posts/p{n}.md"
+        posts.append(post)
+    hidden = article("<p>In English.</p>", slug="en")
+    hidden.source_path, hidden.lang = "/c/posts/en.md", "en"
+    posts[7].translations = [hidden]
+
+    monkeypatch.setattr(pagepool, "REGISTERS", {})  # no build's context here for the plugins' registers
+    forks = []
+    original = pagepool._start
+    monkeypatch.setattr(pagepool, "_start", lambda work, context: forks.append(1) or original(work, context))
+
+    def site(least: int):
+        monkeypatch.setattr(rendercache, "MIN_FORKED_STATES", least)
+        return rendercache.Site(settings, {"articles": posts})
+
+    alone = site(10 ** 6)
+    assert forks == []
+    forked = site(1)
+    assert forks and forked.digest == alone.digest
+    assert set(forked.canon.items) == set(alone.canon.items) and id(hidden) in forked.canon.items
+    assert forked.states == alone.states
+    hidden.title = "Changed"  # what the translation shows counts in the digest, from whichever process
+    assert site(1).digest != alone.digest

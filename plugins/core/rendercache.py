@@ -240,6 +240,7 @@ class Site:
         from . import schedule
         from .contentcache import FINGERPRINT_SETTING
 
+        self.settings = settings
         self.context = context
         self.canon = Canon()
         self.states: dict[int, tuple[str, str]] = {}
@@ -260,9 +261,27 @@ class Site:
         while done < len(self.canon.items):
             pending = list(self.canon.items.values())[done:]
             done += len(pending)
+            self._shared_out(pending)
             for item in pending:
                 texts.append(f"{self.canon.text(item)}={self.state(item)[0]}")
         return ",".join(sorted(texts))
+
+    def _shared_out(self, items: list) -> None:
+        """The states of many items, computed by this process and forks of it (core.pagepool.fork_map).
+
+        A fork's Canon is its own: an item whose state names items this one has not met is read again here,
+        so that they are met (and their states follow), as when this process reads every item itself.
+        """
+        from .pagepool import fork_map
+        from .parallel import workers_of
+
+        todo = [item for item in items if id(item) not in self.states]
+        if len(todo) < MIN_FORKED_STATES:
+            return
+        for item, (states, met) in zip(todo, fork_map(_states_and_met, todo, self.context, workers_of(self.settings))):
+            self.states[id(item)] = states
+            if not all(key in self.canon.items for key in met):
+                item_states(item, self.canon)
 
     def state(self, item: Content) -> tuple[str, str]:
         known = self.states.get(id(item))
@@ -285,6 +304,14 @@ class Site:
 
 
 _MISSING = object()
+# Below this many items to digest, forking costs more than it saves.
+MIN_FORKED_STATES = 256
+
+
+def _states_and_met(item: Content) -> tuple[tuple[str, str], list[int]]:
+    """In a fork (or this process): an item's states, and the ids of the items they name."""
+    canon = Canon()
+    return item_states(item, canon), list(canon.items)
 
 
 class RenderCache:
