@@ -6,7 +6,7 @@ import heapq
 import math
 import re
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from itertools import chain
 
@@ -201,11 +201,16 @@ class Candidate:
     price: Decimal
     boost: Decimal
     available: bool
+    # The title and text as the lists search them, lowercased once for every list.
+    searched: tuple[str, str] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self):
+        object.__setattr__(self, "searched", (self.title.lower(), self.text.lower()))
 
 
 def relevance(query: ListQuery, item: Candidate) -> float:
     """How well an item matches a list: keyword hits weighted by where they occur, plus tag matches."""
-    title, body = item.title.lower(), item.text.lower()
+    title, body = item.searched
     score = 0.0
     for keyword in query.keywords:
         keyword = keyword.lower()
