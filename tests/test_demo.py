@@ -123,3 +123,19 @@ def test_translations_link_to_each_other(demo_output):
     assert italian.select_one(".translations a[hreflang=en]").get_text() == "English"
     # An English post gets the English UI even on an Italian site.
     assert english.find("a", class_="skip-link").get_text() == "Skip to content"
+
+
+def test_only_what_the_page_opens_on_loads_first_and_related_cards_load_lazily(demo_output):
+    """A post's or a product's related cards sit far below its first view: none competes with its own image."""
+    pages = sorted((demo_output / "blog").glob("*/index.html")) + sorted((demo_output / "prodotti").glob("*/index.html"))
+    related_seen = 0
+    for path in pages:
+        soup = parse(path)
+        for section in soup.select("section[aria-labelledby^=related-]"):
+            images = section.select("img")
+            related_seen += len(images)
+            assert images and all(img.get("loading") == "lazy" and not img.get("fetchpriority") for img in images), path
+        assert len(soup.select("img[fetchpriority=high]")) <= 1, path
+    assert related_seen > 20
+    catalogue = parse(demo_output / "prodotti" / "index.html").select(".cards img")
+    assert [img.get("fetchpriority") for img in catalogue[:3]] == ["high", "high", None]  # a listing's first row
