@@ -107,6 +107,9 @@ def test_a_build_is_measured_with_its_phases_and_the_memory_of_its_children(tmp_
             "images (WebP)"} <= set(measured.phases)
     assert sum(measured.phases.values()) == pytest.approx(measured.seconds, rel=0.01)
     assert measured.peak_rss > 20 * 2 ** 20 and measured.cpu > 0
+    # The WebP copies were made (a cold cache) by whichever processes: their CPU, not the build's wait for them.
+    made = list((tmp_path / "cache" / "images").glob("*.webp"))
+    assert made and 0 < measured.image_cpu < measured.cpu and measured.images == measured.image_cpu
     assert len(list((tmp_path / "output" / "prodotti").glob("prodotto-*/index.html"))) == 5
 
 
@@ -206,6 +209,8 @@ def test_phases_add_up_to_the_run_with_images_taken_out_of_the_phase_that_ran_th
     assert sum(phases.values()) == pytest.approx(11.0)
     parsed, rest = bench.parse_phases("Notice: x\nVETRINA_PHASE\tA context\t2.5000\n")
     assert parsed == {"A context": 2.5} and rest == "Notice: x"
+    parsed, rest = bench.parse_phases("VETRINA_IMAGE_CPU\t0.2500\nVETRINA_PHASE\tA context\t1\nVETRINA_IMAGE_CPU\t0.5\n")
+    assert parsed == {"A context": 1.0, bench.IMAGE_CPU_KEY: 0.75} and rest == ""
 
 
 def test_the_chart_is_an_svg_with_one_bar_per_row():

@@ -157,6 +157,8 @@ COMMENTS_ISSO_BUILD_URL = {isso!r}
 """
 
 PHASE_LINE = "VETRINA_PHASE"
+IMAGE_CPU_LINE = "VETRINA_IMAGE_CPU"
+IMAGE_CPU_KEY = "image encoding CPU"  # in parse_phases' answer; not a phase of the build's wall time
 SAMPLE_EVERY = 0.05  # seconds between two samples of the memory of a build and its workers
 COMMENTED_SHARE = 10  # one item in this many gets comments
 TARGET_COLD = 1.5  # a cold build, at most this many times vanilla Pelican's (paired median)
@@ -213,6 +215,9 @@ class PhaseClock:
         write = getattr(ResponsiveImages, "write", None)
         if write is not None:
             ResponsiveImages.write = self._timed_images(write)
+        from . import responsive
+
+        responsive.make_webp = _cpu_told(responsive.make_webp)
 
     def _timed_images(self, write):
         def timed(images, *args, **kwargs):
@@ -249,6 +254,20 @@ class PhaseClock:
 
     def lines(self) -> str:
         return "\n".join(f"{PHASE_LINE}\t{name}\t{seconds:.4f}" for name, seconds in self.phases().items())
+
+
+def _cpu_told(encode):
+    """An encoding that tells its CPU seconds on stderr, from whichever process runs it (the side worker, a
+    pool's worker, the build): the WebP work a build does beside its own, which its phases do not show."""
+    def told(*args, **kwargs):
+        import os
+
+        start = time.process_time()
+        try:
+            return encode(*args, **kwargs)
+        finally:
+            os.write(2, f"{IMAGE_CPU_LINE}\t{time.process_time() - start:.4f}\n".encode())  # one write: one line
+    return told
 
 
 def phases_of(marks: list[tuple[str, float]], spans: list[tuple[str, float, float]],
@@ -288,6 +307,8 @@ def parse_phases(stderr: str) -> tuple[dict[str, float], str]:
         parts = line.split("\t")
         if len(parts) == 3 and parts[0] == PHASE_LINE:
             phases[parts[1]] = phases.get(parts[1], 0.0) + float(parts[2])
+        elif len(parts) == 2 and parts[0] == IMAGE_CPU_LINE:
+            phases[IMAGE_CPU_KEY] = phases.get(IMAGE_CPU_KEY, 0.0) + float(parts[1])
         else:
             rest.append(line)
     return phases, "\n".join(rest)
@@ -303,8 +324,12 @@ class Measured:
     peak_rss: int
     phases: dict
 
+    image_cpu: float | None = None  # CPU seconds spent encoding WebP copies, in every process that did
+
     @property
     def images(self) -> float | None:
+        if self.image_cpu is not None:
+            return self.image_cpu
         return self.phases.get("images (WebP)")
 
 
@@ -385,11 +410,12 @@ def measured_run(command: list[str], cwd: Path, env: dict) -> Measured:
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     phases, rest = parse_phases(stderr)
+    image_cpu = phases.pop(IMAGE_CPU_KEY, None)
     if phases:
         phases["process start, imports and exit"] = max(0.0, seconds - sum(phases.values()))
     if process.returncode != 0:
         raise BenchError(f"{' '.join(command[1:4])}: the build failed (exit {process.returncode}):\n{rest.strip()}")
-    return Measured(seconds, cpu, peak[0], phases)
+    return Measured(seconds, cpu, peak[0], phases, image_cpu)
 
 
 class BenchError(RuntimeError):
@@ -470,7 +496,7 @@ def table(summary: Summary) -> str:
                      f"{summary.median(kind, 'cpu'):.2f} s", mib(summary.peak_rss(kind))))
     images = summary.images()
     if images is not None:
-        rows.append(("image encoding (in the cold build)", f"{images:.2f} s",
+        rows.append(("image encoding (cold build, CPU)", f"{images:.2f} s",
                      f"{1000 * images / summary.pages:.1f}", "", ""))
     width = [max(len(row[column]) for row in rows) for column in range(5)]
     lines = [f"{summary.posts} posts + {summary.products} products = {summary.pages} pages, "
@@ -546,7 +572,7 @@ def chart_of(summaries: list[Summary]) -> str:
     summary = summaries[0]
     bars = [(label, summary.median(kind)) for kind, label in KINDS]
     if summary.images() is not None:
-        bars.append(("image encoding (in the cold build)", summary.images()))
+        bars.append(("image encoding (cold build, CPU)", summary.images()))
     bars += [(f"phase: {name}", seconds) for name, seconds in summary.phases().items() if name != "images (WebP)"]
     return svg_chart(f"Build times, {summary.pages} pages (median of {len(summary.rounds)} rounds)", bars)
 
