@@ -132,3 +132,23 @@ def test_fork_map_does_the_items_of_a_fork_that_dies_itself(monkeypatch):
     results = fork_map(_doubled, list(range(5)), {}, 2)
     assert results == [(n * 2, False) for n in range(5)]
     assert fork_map(_doubled, [3], {}, 2) == [(6, False)]  # one item: no fork at all
+
+
+def test_a_fork_that_fails_prints_no_traceback_and_the_build_does_its_work(tmp_path, forks, monkeypatch, capfd):
+    """A feed that fails in a fork only (as a fork may): the build writes it, and says nothing of the fork."""
+    original = feeds_generator.FeedsGenerator.write_segment
+    parent = os.getpid()
+
+    def write_segment(self, *args):
+        if os.getpid() != parent:
+            raise RuntimeError("only in a fork")
+        return original(self, *args)
+
+    monkeypatch.setattr(feeds_generator.FeedsGenerator, "write_segment", write_segment)
+    content = tmp_path / "content"
+    write_content(content, {f"posts/p{n}.md": f"Title: Post {n}\nSlug: p{n}\nDate: 2026-03-0{n + 1}\nCategory: C{n}\n"
+                                              f"Tags: t{n}\n\nTesto {n}.\n" for n in range(4)})
+    out = run_build(content, tmp_path / "out", SITE_WORKERS=2, SHOP_TODAY="2026-12-01")
+    assert forks
+    assert sorted(p.name for p in (out / "feeds" / "tag").glob("*.xml")) == [f"t{n}.xml" for n in range(4)]
+    assert "Traceback" not in capfd.readouterr().err

@@ -194,10 +194,13 @@ def _start(work: Callable[[], Any], context: dict) -> _Fork | None:
         _run_forked(work, context, result_path)
         code = 0
     except BaseException:  # noqa: BLE001 - reported by the build, which does this work itself
-        try:
-            sys.stderr.write(traceback.format_exc())
-        except Exception:  # noqa: BLE001
-            pass
+        # The build does this work again and reports what fails there, once: the fork's traceback only
+        # for a debug build (--debug), which may want to see why a fork, and not the build, failed.
+        if logging.getLogger().isEnabledFor(logging.DEBUG):
+            try:
+                sys.stderr.write(traceback.format_exc())
+            except Exception:  # noqa: BLE001
+                pass
     finally:
         os._exit(code)
 
