@@ -59,17 +59,23 @@ class CountingProxy(BaseHTTPRequestHandler):
 
 
 @contextmanager
-def counting(upstream: str):
-    """A proxy on 127.0.0.1 in front of upstream; yields (its URL, the list of requests it passed on)."""
-    received: list = []
-    handler = type("Proxy", (CountingProxy,), {"upstream": upstream, "received": received})
+def serving(handler):
+    """A threading HTTP server on 127.0.0.1 with this handler; yields its URL, and stops it after."""
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
     try:
-        yield f"http://127.0.0.1:{httpd.server_address[1]}", received
+        yield f"http://127.0.0.1:{httpd.server_address[1]}"
     finally:
         httpd.shutdown()
         httpd.server_close()
+
+
+@contextmanager
+def counting(upstream: str):
+    """A proxy on 127.0.0.1 in front of upstream; yields (its URL, the list of requests it passed on)."""
+    received: list = []
+    with serving(type("Proxy", (CountingProxy,), {"upstream": upstream, "received": received})) as url:
+        yield url, received
 
 
 def add_comment(isso_url: str, thread: str, author: str, text: str, parent: int | None = None) -> int:
@@ -222,14 +228,8 @@ class SlowThreads(BaseHTTPRequestHandler):
 @contextmanager
 def slow_threads(failing: str = ""):
     asked: list = []
-    handler = type("Slow", (SlowThreads,), {"failing": failing, "asked": asked})
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{httpd.server_address[1]}", asked
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
+    with serving(type("Slow", (SlowThreads,), {"failing": failing, "asked": asked})) as url:
+        yield url, asked
 
 
 def test_threads_fetched_a_few_at_a_time_are_each_page_s_own_in_order():
