@@ -17,10 +17,12 @@ skipped, as the stock loop moves on from a pattern that finds nothing: a third o
 
 from __future__ import annotations
 
+import datetime
 import os
 from functools import lru_cache
 
 from pelican.contents import Content
+from pelican.utils import path_to_url
 
 _original = Content.get_relative_source_path
 _original_expand = Content._expand_settings
@@ -64,16 +66,12 @@ def _url_fields(pattern: str) -> tuple[str, ...] | None:
 def _url_value(item: Content, name: str):
     """One value of Content.url_format, computed alone."""
     if name == "path":
-        from pelican.utils import path_to_url
-
         return path_to_url(item.metadata.get("path", item.get_relative_source_path()))
     if name == "slug":
         return getattr(item, "slug", "")
     if name == "lang":
         return getattr(item, "lang", "en")
     if name == "date":
-        import datetime
-
         return item.date if hasattr(item, "date") else datetime.datetime.now()
     if name in ("author", "category"):
         return getattr(item, name).slug if hasattr(item, name) else ""
