@@ -179,12 +179,12 @@ class _Fork:
 
 
 def _start(work: Callable[[], Any], context: dict) -> _Fork | None:
-    handle, result_path = tempfile.mkstemp(prefix="vetrina-pages-", suffix=".pickle")
+    handle, result_path = tempfile.mkstemp(prefix="vetrina-fork-", suffix=".pickle")
     os.close(handle)
     try:
         pid = os.fork()
     except OSError as error:
-        logger.info("Could not fork to render pages (%s): this process renders them", error)
+        logger.info("Could not fork (%s): this process does the work itself", error)
         os.unlink(result_path)
         return None
     if pid:
@@ -240,12 +240,12 @@ def _finish(fork: _Fork | None, context: dict) -> dict | None:
     try:
         status = _wait(fork.pid, context)
         if os.waitstatus_to_exitcode(status) != 0:
-            logger.info("A page-rendering fork failed: this process renders its pages")
+            logger.info("A fork failed: this process does its work itself")
             return None
         with open(fork.result_path, "rb") as handle:
             return pickle.load(handle)
     except (OSError, EOFError, pickle.UnpicklingError) as error:
-        logger.info("A page-rendering fork's result could not be read (%s): this process renders its pages", error)
+        logger.info("A fork's result could not be read (%s): this process does its work itself", error)
         return None
     finally:
         try:
