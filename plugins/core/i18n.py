@@ -37,11 +37,16 @@ def page_lang(context, default_lang: str) -> str:
     return getattr(rendered_item(context), "lang", None) or default_lang
 
 
+def catalog_of(catalogs: dict, lang: str, default_lang: str):
+    """The catalogue of a language, else the site's."""
+    return catalogs.get(lang) or catalogs[default_lang]
+
+
 def make_callables(catalogs: dict, default_lang: str):
     """gettext/ngettext that translate into the language of the page being rendered."""
 
     def catalog_for(context):
-        return catalogs.get(page_lang(context, default_lang)) or catalogs[default_lang]
+        return catalog_of(catalogs, page_lang(context, default_lang), default_lang)
 
     @pass_context
     def ugettext(context, message):
@@ -68,7 +73,7 @@ def install(env, catalogs: dict, default_lang: str) -> None:
     done: dict[tuple, str] = {}
 
     def translated(lang: str, message: str, autoescape: bool, variables: dict) -> str:
-        text = (catalogs.get(lang) or catalogs[default_lang]).gettext(message)
+        text = catalog_of(catalogs, lang, default_lang).gettext(message)
         return (Markup(text) if autoescape else text) % variables
 
     @pass_context
