@@ -169,14 +169,9 @@ def test_a_count_answer_that_does_not_fit_is_treated_as_isso_unreachable(answer)
         def log_message(self, *args):
             pass
 
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Wrong)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    try:
+    with serving(Wrong) as url:
         with pytest.raises(isso.IssoUnreachable, match="/count"):
-            isso.counts(f"http://127.0.0.1:{httpd.server_address[1]}", [uri(1), uri(2)], 5)
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
+            isso.counts(url, [uri(1), uri(2)], 5)
 
 
 def test_count_requests_stay_under_isso_s_body_limit_in_order():
