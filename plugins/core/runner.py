@@ -11,13 +11,16 @@ Pelican's debug output and the tracebacks are printed as well.
 from __future__ import annotations
 
 import argparse
+import atexit
+import gc
 import logging
 import os
 import sys
 import traceback
+from contextlib import contextmanager
 from pathlib import Path
 
-from pelican import Pelican
+from pelican import Pelican, signals
 from pelican.log import DEFAULT_LOG_HANDLER, FatalLogger
 from pelican.log import init as init_logging
 from pelican.settings import read_settings
@@ -29,6 +32,9 @@ ENGINE = Path(__file__).resolve().parents[2]  # the folder holding plugins/ and 
 READ_FAILED = "Could not process %s"  # what Pelican logs when a post or page cannot be read
 # Pelican's warnings about items sharing a slug end with the list of their files, one a line.
 SAME_SLUG = ("There are %s items ", "There are %s original (not translated) items ")
+# A full collection walks every object the build holds; once the content is read (and kept to the end) it
+# is frozen out of them, and a full collection runs after this many of the middle generation, not ten.
+FULL_COLLECTION_AFTER = 100
 
 
 class Collector(logging.Handler):
@@ -177,7 +183,8 @@ def build_once(collector: Collector, settings_file: str, overrides: dict, debug:
         started = True
         if phases:
             phases.mark("settings and plugins")
-        pelican.run()
+        with collected_sparingly():
+            pelican.run()
         if phases:
             phases.mark("run")
             print(phases.lines(), file=sys.stderr)
@@ -186,6 +193,31 @@ def build_once(collector: Collector, settings_file: str, overrides: dict, debug:
             traceback.print_exception(error)
         explain = stopped if started else misconfigured
         collector.messages.append(explain(error, settings_file))
+
+
+@contextmanager
+def collected_sparingly():
+    """Python's cycle collector, tuned for one build: what the generators read is frozen, full passes are rare.
+
+    Every post, product and page read stays alive to the end of the build, yet each full collection walked
+    them all again (about two seconds of a 4,000-page build, in the build's own process alone): once the
+    contexts are made (all_generators_finalized) the objects alive are moved out of the collector's sight,
+    and the page renders' own garbage, young, is collected as before. Only collection times change: the
+    memory freed by reference counting is freed as before, and the build's peak RSS is the bench's to tell.
+    """
+    thresholds = gc.get_threshold()
+    gc.set_threshold(thresholds[0], thresholds[1], max(thresholds[2], FULL_COLLECTION_AFTER))
+    signals.all_generators_finalized.connect(_freeze_read_content)
+    try:
+        yield
+    finally:
+        signals.all_generators_finalized.disconnect(_freeze_read_content)
+        gc.unfreeze()
+        gc.set_threshold(*thresholds)
+
+
+def _freeze_read_content(generators) -> None:
+    gc.freeze()
 
 
 def print_report(collector: Collector, root: str) -> bool:
@@ -223,5 +255,17 @@ def main(argv=None) -> int:
     return 0 if print_report(collector, os.getcwd()) else 1
 
 
+def exit_now(code: int) -> None:
+    """Leave as sys.exit would, without the interpreter's teardown, which frees the whole build one object
+    at a time (over half a second at 4,000 pages): the exit functions run and the streams are flushed first."""
+    atexit._run_exitfuncs()  # logging's shutdown among them
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            pass
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    exit_now(main())
