@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 ITEM_KEYS = ("article", "page", "product")
 
 
@@ -35,25 +37,54 @@ def apply_defaults(settings: dict, defaults: dict) -> None:
         settings.setdefault(key, value)
 
 
+# A slot's place in a card rendered once: filled, on each page, with the value that page gives it.
+SLOT = "\x00slot:{}\x00"
+_SLOTS = re.compile(SLOT.format(r"(\w+)"))
+
+
 def card_memo(default_lang: str):
-    """A Jinja global, memo(macro, item, *args): the macro's HTML for item rendered once per build and language.
+    """A Jinja global, memo(macro, item, *args, **slots): the macro's HTML for item rendered once per build and language.
 
     A card (a product's or a post's) depends on its item, the macro's arguments, the site URL and the language
     of the page that shows it, never on the rest of the page: a listing, a related block or the home page
-    reuse the HTML the first page rendered, instead of rendering it again on each of them.
+    reuse the HTML the first page rendered, instead of rendering it again on each of them. What differs from
+    page to page within a card (its heading's level, how its image loads) is passed as slots: the card is
+    rendered once with a mark in each slot's place, and each page's values are written in those places,
+    escaped as the template would escape them. A slot is only ever written out by the card, never tested
+    or filtered there; a card whose marks do not come out as written (a filter changed one) is rendered
+    with the page's own values each time: slower, never different.
     """
     from jinja2 import pass_context
+    from markupsafe import Markup, escape
 
     from .i18n import page_lang
 
-    rendered: dict[tuple, tuple[object, str]] = {}  # key -> (item, HTML); the item kept so its id stays its own
+    rendered: dict[tuple, tuple[object, list | None]] = {}  # key -> (item, its parts); the item kept for its id
+
+    def parts_of(macro, item, args, names) -> list | None:
+        """[text, slot name, text, ...] of the card rendered with marks, or None when the marks did not survive."""
+        html = macro(item, *args, **{name: Markup(SLOT.format(name)) for name in names})
+        parts = _SLOTS.split(str(html))
+        if any("\x00" in text for text in parts[::2]) or not set(parts[1::2]) <= set(names):
+            return None
+        return parts
 
     @pass_context
-    def memo(context, macro, item, *args):
-        key = (macro._func.__code__, id(item), args, context.get("SITEURL"), page_lang(context, default_lang))
+    def memo(context, macro, item, *args, **slots):
+        names = tuple(sorted(slots))
+        key = (macro._func.__code__, id(item), args, names, context.get("SITEURL"), page_lang(context, default_lang))
         known = rendered.get(key)
         if known is None or known[0] is not item:
-            known = rendered[key] = (item, macro(item, *args))
-        return known[1]
+            known = rendered[key] = (item, parts_of(macro, item, args, names))
+        parts = known[1]
+        if parts is None:
+            return macro(item, *args, **slots)
+        autoescape = context.eval_ctx.autoescape
+        if len(parts) == 1:
+            html = parts[0]
+        else:
+            fill = escape if autoescape else str
+            html = "".join(text if index % 2 == 0 else fill(slots[text]) for index, text in enumerate(parts))
+        return Markup(html) if autoescape else html
 
     return memo
