@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 from pathlib import Path
 
 import pytest
 from conftest import ROOT, BuildFailed, run_build, write_content
 
 from core import integrity, pagepool, parallel
-from core.pagepool import Write, fork_map, shares_of
+from core.pagepool import Write, fork_map
 from feeds import generator as feeds_generator
 
 
@@ -37,12 +38,31 @@ def forks(monkeypatch):
     return started
 
 
-def test_writes_are_dealt_to_the_share_with_the_fewest_pages_in_order():
+def test_claims_begin_with_the_biggest_writes_and_group_the_small_ones(monkeypatch):
     writes = [Write(name, None, {}, (), {}, pages) for name, pages in
               [("a", 1), ("b", 1), ("tag", 10), ("c", 1), ("d", 1), ("e", 1)]]
-    shares = shares_of(writes, 2)
-    assert [[w.name for w in share] for share in shares] == [["a", "tag"], ["b", "c", "d", "e"]]
-    assert shares_of(writes[:1], 2) == [writes[:1]]
+    assert pagepool.claims_of(writes) == [[2], [0], [1], [3], [4], [5]]
+    monkeypatch.setattr(pagepool, "MAX_CLAIMS", 4)  # 15 pages: at least 4 in a claim
+    assert pagepool.claims_of(writes) == [[2], [0, 1, 3, 4], [5]]
+
+
+def test_each_claim_is_taken_once_and_a_dead_fork_s_are_known():
+    shared = pagepool._Claims(200)
+    try:
+        pid = os.fork()
+        if pid == 0:  # a fork that takes claims, then one more it dies holding before its owner is written
+            taken = shared.taken_by(1)
+            for _ in range(40):
+                next(taken)
+            os.read(shared._read, 4)
+            os._exit(0)
+        os.waitpid(pid, 0)
+        mine = list(shared.taken_by(0))
+        assert mine == list(range(41, 200))  # what the fork left, each once
+        assert shared.owned_by(set()) == [40]  # taken by nobody known: the one the fork died holding
+        assert shared.owned_by({1}) == list(range(41))  # the dead fork's, to be rendered by the build
+    finally:
+        shared.close()
 
 
 def test_pages_of_counts_pelicans_own_pagination():
@@ -109,6 +129,7 @@ def test_two_pages_on_one_file_in_two_shares_are_reported_as_in_a_serial_build(t
 
 
 def _doubled(item):
+    time.sleep(0.02)  # long enough for the fork to be up before this process has taken every item
     logging.getLogger("core.test").warning("item %s done by %s", item, "a fork" if os.getpid() != PARENT else "us")
     return item * 2, os.getpid() != PARENT
 
@@ -119,11 +140,12 @@ PARENT = os.getpid()
 def test_fork_map_gives_each_item_s_result_in_order_and_the_fork_s_log_here(caplog, monkeypatch):
     monkeypatch.setattr(pagepool, "REGISTERS", {})  # no build's context here for the plugins' registers
     with caplog.at_level(logging.WARNING, logger="core.test"):
-        results = fork_map(_doubled, list(range(7)), {}, 2)
-    assert [value for value, _ in results] == [0, 2, 4, 6, 8, 10, 12]
-    assert [forked for _, forked in results] == [False, True] * 3 + [False]  # dealt in turn
+        results = fork_map(_doubled, list(range(12)), {}, 2)
+    assert [value for value, _ in results] == [n * 2 for n in range(12)]
+    forked = [n for n, (_, by_fork) in enumerate(results) if by_fork]
+    assert 0 < len(forked) < 12  # each process took some, as it was free
     said = sorted(record.getMessage() for record in caplog.records if record.name == "core.test")
-    assert said == sorted(f"item {n} done by {'a fork' if n % 2 else 'us'}" for n in range(7))
+    assert said == sorted(f"item {n} done by {'a fork' if n in forked else 'us'}" for n in range(12))
 
 
 def test_fork_map_does_the_items_of_a_fork_that_dies_itself(monkeypatch):

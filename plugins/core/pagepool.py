@@ -1,15 +1,15 @@
 """Both cores for writing: the pages of a generator rendered by this process and forked copies of it.
 
 While a posts, pages or products generator writes its output, the build's writer (integrity.OutputGuard)
-records each write instead of rendering it. When the generator is done, the writes are dealt into one
-share per core: this process renders the first share while a fork of it renders each other one. A fork
+records each write instead of rendering it. When the generator is done, this process and a fork of it for
+each other core render them, each taking the next claim of writes left as soon as it is free. A fork
 shares everything the templates read (nothing is pickled there) and sends back only what its pages left
 behind: the log records, the files it claimed, and each accumulating register's additions (the sitemap's
 entries, the images asked for...), which this process then takes.
 
 Plugins declare such a register with `accumulates(name, start, additions, merge)`; its result must not
 depend on the order pages were written in (the sitemap sorts its entries). A fork that fails, or that
-wrote a file this process wrote too, leaves its share to this process, rendered after its own: slower,
+wrote a file this process wrote too, leaves the writes it took to this process, rendered after its own: slower,
 never different. No fork without os.fork, with other threads running, or with SITE_WORKERS = 1.
 """
 
@@ -17,8 +17,10 @@ from __future__ import annotations
 
 import logging
 import math
+import mmap
 import os
 import pickle
+import struct
 import sys
 import tempfile
 import threading
@@ -76,19 +78,68 @@ def pages_of(settings: dict, args: tuple, kwargs: dict) -> int:
     return max(1, math.ceil(items / per_page)) if per_page else 1
 
 
-def shares_of(writes: list[Write], parts: int) -> list[list[Write]]:
-    """The writes dealt out in order, each to the share with the fewest pages so far (ties: the first).
+# At most this many claims in one render: their numbers fit in any pipe's buffer, written before any is taken.
+MAX_CLAIMS = 1024
+_CLAIM = struct.Struct("<I")
 
-    Dealing, not cutting into consecutive runs, gives each share some of every kind of page (posts, tag
-    listings, archives...), whose costs differ far more than their page counts say.
+
+def claims_of(writes: list[Write]) -> list[list[int]]:
+    """The writes' indexes in claims, the biggest first: each claim one write or some of the smallest.
+
+    Taken in this order, a long listing is begun early and the last claims are small, so the processes that
+    share them finish within a few pages of each other. A claim holds at least 1/MAX_CLAIMS of the pages.
     """
-    shares: list[list[Write]] = [[] for _ in range(parts)]
-    loads = [0] * parts
-    for write in writes:
-        lightest = loads.index(min(loads))
-        shares[lightest].append(write)
-        loads[lightest] += write.pages
-    return [share for share in shares if share]
+    order = sorted(range(len(writes)), key=lambda index: -writes[index].pages)
+    least = max(1, math.ceil(sum(write.pages for write in writes) / MAX_CLAIMS))
+    claims: list[list[int]] = []
+    held = least
+    for index in order:
+        if held >= least:
+            claims.append([])
+            held = 0
+        claims[-1].append(index)
+        held += writes[index].pages
+    return claims
+
+
+class _Claims:
+    """Claims taken by the processes that render them, each taking the next one left when it is free.
+
+    The claims' numbers wait in a pipe, all written before the forks start (a read of four bytes takes one,
+    whole, from whichever process reads); who took which is written in memory shared with the forks, so that
+    the claims of a fork that dies are known, and rendered here.
+    """
+
+    NOBODY = 0
+
+    def __init__(self, count: int):
+        self.owners = mmap.mmap(-1, count)  # shared with the forks: 0, or the number + 1 of who took a claim
+        self._read, write = os.pipe()
+        os.set_blocking(self._read, False)
+        os.write(write, b"".join(_CLAIM.pack(number) for number in range(count)))
+        os.close(write)
+
+    def taken_by(self, process: int):
+        """The numbers of the claims this process takes, one at a time, as long as some are left."""
+        while True:
+            try:
+                data = os.read(self._read, _CLAIM.size)
+            except BlockingIOError:
+                return
+            if len(data) != _CLAIM.size:
+                return
+            number = _CLAIM.unpack(data)[0]
+            self.owners[number] = process + 1
+            yield number
+
+    def owned_by(self, processes: set[int]) -> list[int]:
+        """The claims taken by these processes, or by none that is known (one died taking it), in order."""
+        owners = {self.NOBODY, *(process + 1 for process in processes)}
+        return [number for number in range(len(self.owners)) if self.owners[number] in owners]
+
+    def close(self) -> None:
+        os.close(self._read)
+        self.owners.close()
 
 
 def can_fork() -> bool:
@@ -111,65 +162,89 @@ class _Capture(logging.Handler):
 
 
 def render(writer, writes: list[Write], workers: int) -> None:
-    """Render the recorded writes: in order here when there is one core or little to do, else in runs."""
+    """Render the recorded writes: in order here when there is one core or little to do, else shared out.
+
+    This process and a fork for each other core take the writes claim by claim (claims_of) until none is
+    left. What a fork leaves behind is taken here; a fork that fails leaves the claims it took to this
+    process, rendered after its own in the writes' order, as is a fork's run that wrote a file this process
+    wrote too. Two writes of one file among these are rendered here in order: the second is reported, as in
+    a serial build.
+    """
     parts = min(workers, max(1, sum(w.pages for w in writes) // MIN_FORKED_PAGES))
-    if parts <= 1 or not can_fork():
+    names = [write.name for write in writes]
+    if parts <= 1 or not can_fork() or len(set(names)) != len(names):
         for write in writes:
             writer.write_now(write)
         return
-    runs = shares_of(writes, parts)
-    forks = [_start(_rendering(writer, run), run[0].context) for run in runs[1:]]
-    for write in runs[0]:
-        writer.write_now(write)
-    context = runs[0][0].context
-    for run, fork in zip(runs[1:], forks):
-        result = _finish(fork, context)
-        if result is None or not writer.take(result["value"]):
-            # The fork failed, or wrote a file this process wrote too: its pages are rendered here, after
-            # this process's own, exactly as a serial build renders them.
-            for write in run:
-                writer.write_now(write)
-        else:
-            _take(run[0].context, result)
+    claims = claims_of(writes)
+    shared = _Claims(len(claims))
+    try:
+        context = writes[0].context
+        forks = [_start(_rendering(writer, writes, claims, shared, process), context) for process in range(1, parts)]
+        for number in shared.taken_by(0):
+            for index in claims[number]:
+                writer.write_now(writes[index])
+        failed = set()
+        for process, fork in enumerate(forks, 1):
+            result = _finish(fork, context)
+            if result is None or not writer.take(result["value"]):
+                failed.add(process)
+            else:
+                _take(context, result)
+        # Rendered here after this process's own, as in a serial build: what a fork could not give back.
+        for index in sorted(index for number in shared.owned_by(failed) for index in claims[number]):
+            writer.write_now(writes[index])
+    finally:
+        shared.close()
 
 
-def _rendering(writer, run: list[Write]):
-    """In a fork: render the run; the writer's bookkeeping of what it wrote is the result."""
+def _rendering(writer, writes: list[Write], claims: list[list[int]], shared: _Claims, process: int):
+    """In a fork: render the claims it takes; the writer's bookkeeping of what it wrote is the result."""
 
     def work():
         mark = writer.mark()
-        for write in run:
-            writer.write_now(write)
+        for number in shared.taken_by(process):
+            for index in claims[number]:
+                writer.write_now(writes[index])
         return writer.additions(mark)
 
     return work
 
 
 def fork_map(function, items: list, context: dict, workers: int) -> list:
-    """[function(item) for item in items], the items dealt between this process and forks of it.
+    """[function(item) for item in items], the items taken in turn by this process and forks of it.
 
     For work that renders templates or writes files: a fork shares everything (nothing is pickled but the
-    results), and its log records and register additions are taken here as the page renders' are. A fork
-    that fails leaves its items to this process: slower, never different.
+    results), and its log records and register additions are taken here as the page renders' are. Each
+    process takes the next run of items left as soon as it is free; a fork that fails leaves the items it
+    took to this process: slower, never different.
     """
     parts = min(workers, len(items))
     if parts <= 1 or not can_fork():
         return [function(item) for item in items]
-    shares = [list(range(start, len(items), parts)) for start in range(parts)]
-    forks = [_start(lambda share=share: [function(items[i]) for i in share], context) for share in shares[1:]]
-    results: list = [None] * len(items)
-    for index in shares[0]:
-        results[index] = function(items[index])
-    for share, fork in zip(shares[1:], forks):
-        result = _finish(fork, context)
-        if result is None:
-            values = [function(items[i]) for i in share]
-        else:
-            _take(context, result)
-            values = result["value"]
-        for index, value in zip(share, values):
-            results[index] = value
-    return results
+    size = math.ceil(len(items) / MAX_CLAIMS)
+    runs = [range(start, min(start + size, len(items))) for start in range(0, len(items), size)]
+    shared = _Claims(len(runs))
+
+    def taken(process: int) -> dict:
+        return {index: function(items[index]) for number in shared.taken_by(process) for index in runs[number]}
+
+    try:
+        forks = [_start(lambda process=process: taken(process), context) for process in range(1, parts)]
+        results = taken(0)
+        failed = set()
+        for process, fork in enumerate(forks, 1):
+            result = _finish(fork, context)
+            if result is None:
+                failed.add(process)
+            else:
+                _take(context, result)
+                results.update(result["value"])
+        for index in (index for number in shared.owned_by(failed) for index in runs[number]):
+            results[index] = function(items[index])
+    finally:
+        shared.close()
+    return [results[index] for index in range(len(items))]
 
 
 @dataclass
