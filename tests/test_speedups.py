@@ -137,3 +137,37 @@ def test_urls_formatted_from_the_named_fields_are_pelicans(tmp_path):
                     _expanded(speedups._original_expand, item, key, klass), (pattern, item.title, key)
     assert speedups._url_fields("{date:%Y}/{slug}/{date.month}") == ("date", "slug")
     assert speedups._url_fields("{}/x") is None and speedups._url_fields("{slug") is None
+
+
+def _date_texts() -> list[str]:
+    chance = random.Random(5)
+    texts = ["2026-03-05", "2026-03-05 10:00", "2026-03-05T10:00:07", "2024-02-29", "2023-02-29", "2026-13-01",
+             "2026-00-10", "2026-04-31", "2026-03-05 24:00", "2026-03-05 23:59:60", "2026-03-05 9:00", "0000-01-01",
+             "2026-03-05  10:00", "2026-03-05 10:00+01:00", "2026-03-05T10:00:07Z", "2026-03-05 10:00:00.5",
+             "5 marzo 2026", "2026/03/05", "20260305", "ieri", "", " 2026-03-05", "2026-03-05 10", "2026-3-5"]
+    for _ in range(400):
+        year, month, day = chance.choice(["1999", "2026", "2400", "0001"]), chance.randint(0, 13), chance.randint(0, 32)
+        text = f"{year}-{month:02d}-{day:02d}"
+        if chance.random() < 0.6:
+            text += chance.choice([" ", "T"]) + f"{chance.randint(0, 25):02d}:{chance.randint(0, 61):02d}"
+            if chance.random() < 0.5:
+                text += f":{chance.randint(0, 61):02d}"
+        texts.append(text)
+    return texts
+
+
+def test_an_iso_date_read_without_dateutil_is_the_date_pelican_reads():
+    for text in _date_texts():
+        try:
+            expected = speedups._original_get_date(text)
+        except ValueError as error:
+            expected = error
+        try:
+            found = speedups.get_date(text)
+        except ValueError as error:
+            found = error
+        assert type(found) is type(expected), text
+        if isinstance(expected, ValueError):
+            assert str(found) == str(expected), text
+        else:
+            assert found == expected and found.tzinfo == expected.tzinfo, text

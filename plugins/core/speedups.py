@@ -13,18 +13,27 @@ Inline patterns. Python-Markdown tries each of its inline patterns (about fiftee
 more) on every text of a document, one regular expression and a round of Python each. A pattern whose
 every match holds a character the text does not have (a backtick, a bracket, an asterisk, a quote) is
 skipped, as the stock loop moves on from a pattern that finds nothing: a third of the Markdown time.
+
+Dates. Pelican reads every Date and Modified with dateutil's parser (about 50 microseconds each, in the
+build's own process); a date written as ISO's "2026-03-05", "2026-03-05 10:00" or "2026-03-05T10:00:07",
+without a zone, is the same SafeDatetime read by its numbers. Any other text, or numbers that are no
+date, go to dateutil as before.
 """
 
 from __future__ import annotations
 
 import datetime
 import os
+import re
 from functools import lru_cache
 
+from pelican import utils
 from pelican.contents import Content
 from pelican.utils import path_to_url
 
 _original = Content.get_relative_source_path
+_original_get_date = utils.get_date
+_ISO_DATE = re.compile(r"(\d{4})-(\d\d)-(\d\d)(?:[ T](\d\d):(\d\d)(?::(\d\d))?)?")
 _original_expand = Content._expand_settings
 
 
@@ -232,13 +241,27 @@ def skipping_processor_class(base=None):
     return SkippingInlineProcessor
 
 
+def get_date(string: str) -> datetime.datetime:
+    """pelican.utils.get_date, without dateutil for a plain ISO date and time (the same SafeDatetime)."""
+    match = _ISO_DATE.fullmatch(string) if isinstance(string, str) else None
+    if match is not None:
+        try:
+            return utils.SafeDatetime(*(int(number or 0) for number in match.groups()))
+        except ValueError:
+            pass  # no such day or hour: dateutil's own answer, and its error
+    return _original_get_date(string)
+
+
 def install() -> None:
     """Once per process (at plugin registration); a second call changes nothing."""
     from markdown import treeprocessors
     from markdown.extensions import smarty
 
+    from pelican import readers
+
     Content.get_relative_source_path = get_relative_source_path
     Content._expand_settings = expand_settings
+    utils.get_date = readers.get_date = get_date  # readers' Date and Modified read it from its module
     if not getattr(treeprocessors.InlineProcessor, "skips_patterns", False):
         # The document's inline pass (built by treeprocessors.build_treeprocessors) and smarty's own.
         treeprocessors.InlineProcessor = smarty.InlineProcessor = skipping_processor_class()

@@ -10,7 +10,7 @@ from html import escape, unescape
 
 import markdown
 from bs4 import BeautifulSoup
-from pelican.utils import get_date
+from pelican import utils
 
 from core import problems
 from core.contentcache import FileCache, stamp
@@ -198,7 +198,7 @@ def date_field(fields: dict, source: str, name: str = "date", required: bool = T
             logger.error("%s: field '%s': is required", source, name)
         return None
     try:
-        return value if isinstance(value, dt.datetime) else get_date(str(value))
+        return value if isinstance(value, dt.datetime) else utils.get_date(str(value))
     except (ValueError, TypeError):
         logger.error("%s: field '%s': %s", source, name, problems.not_a_date(str(value)))
         return None
