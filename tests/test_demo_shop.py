@@ -69,3 +69,29 @@ def test_demo_keyword_list_is_filled(demo_output):
         assert Decimal(amount["data-price"]) <= Decimal("50.00")
         text = amount.get_text().replace("€", "").replace("\xa0", "").strip()
         assert parse_decimal(text, locale="it") == Decimal(amount["data-price"])
+
+
+def test_demo_pre_and_back_orders_say_when_they_ship_on_the_page_in_json_ld_and_in_the_merchant_feed(demo_production):
+    import datetime as dt
+
+    from babel.dates import format_date
+    from conftest import jsonld, nodes
+    from lxml import etree
+
+    later = {slug: f for slug, f in demo_products().items() if f["availability"] in ("preorder", "backorder")}
+    assert {f["availability"] for f in later.values()} == {"preorder", "backorder"}
+    feed = etree.parse(str(demo_production / "feeds" / "merchant.xml"))
+    g = "{http://base.google.com/ns/1.0}"
+    dates = {item.findtext(f"{g}id"): item.findtext(f"{g}availability_date") for item in feed.iter("item")}
+    for slug, fields in later.items():
+        day = fields["available_from"]
+        assert isinstance(day, dt.date)
+        stamp = f"{day.isoformat()}T00:00+01:00"  # the first minute of the day in Rome (winter time)
+        page = parse(demo_production / "prodotti" / slug / "index.html")
+        shown = page.select_one(".availability").get_text(" ", strip=True)
+        assert shown.endswith(f"spedizione dal {format_date(day, 'long', locale='it')}"), shown
+        offers = nodes(jsonld(page), "Product")[0]["offers"]
+        assert offers["availabilityStarts"] == stamp
+        assert dates[fields["sku"]] == stamp
+    assert all(dates[f["sku"]] is None for f in demo_products().values() if f["availability"] == "in_stock"
+               and not f.get("variants"))

@@ -58,6 +58,13 @@ BAD_FIELDS = [
     ("missing title", {"title": None}, "title", ["required"]),
     ("sku written as a number", {"sku": 123}, "sku", ["quotes", '"123"']),
     ("digital as text", {"digital": "false"}, "digital", ["true or false", "'false'"]),
+    ("pre-order without the day it ships", {"availability": "preorder"}, "available_from",
+     ["required for preorder", "2027-01-15"]),
+    ("back-order with a day that is no day", {"availability": "backorder", "available_from": "presto"},
+     "available_from", ["'presto'", "2026-11-30"]),
+    ("variant on back-order, no day of its own or of its product",
+     {"variants": [{"sku": "V", "options": {"size": "M"}, "availability": "backorder"}]},
+     "variants[0].available_from", ["required for backorder"]),
     # Checkout links as written in the file (a missing link for SHOP_CHECKOUT is a build test below).
     ("checkout link for an unknown provider", {"checkout": {"satispay": "https://pay.example/x"}},
      "checkout.satispay", ["unknown provider", "stripe", "paypal"]),
@@ -191,3 +198,22 @@ def test_duplicate_sku_and_slug_name_both_files(build_site, tmp_path):
     products = tmp_path / "output" / "prodotti"
     assert (products / "sku-a").exists() != (products / "sku-b").exists()
     assert (products / "stesso" / "index.html").is_file()
+
+
+def test_available_from_is_kept_for_pre_and_back_orders_only_and_variants_inherit_it():
+    fields = copy.deepcopy(BASE_PRODUCT)
+    fields.update(availability="preorder", available_from="2027-01-15",
+                  variants=[{"sku": "A", "options": {"size": "M"}},
+                            {"sku": "B", "options": {"size": "L"}, "availability": "backorder",
+                             "available_from": "2026-12-18T10:30"},
+                            {"sku": "C", "options": {"size": "XL"}, "availability": "in_stock"}])
+    product = parse.product(fields, default_currency="EUR", today=TODAY, image_exists=IMAGES.__contains__,
+                            shipping_classes=("standard",), default_shipping_class="standard",
+                            zone=dt.timezone(dt.timedelta(hours=1)))
+    assert product.offer.available_from_text == "2027-01-15T00:00+01:00"
+    a, b, c = (variant.offer for variant in product.variants)
+    assert a.available_from_text == "2027-01-15T00:00+01:00"  # the product's day
+    assert b.available_from_text == "2026-12-18T10:30+01:00"  # its own
+    assert c.available_from is None  # in stock: nothing to wait for
+    fields.update(availability="in_stock", variants=[])
+    assert parse_product(fields).offer.available_from is None

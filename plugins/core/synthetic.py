@@ -202,6 +202,8 @@ def product(number: int, posts: int, seed: int, images: bool) -> tuple[dict, str
         "boost": rng.choice((1, 1, 1, 1.5, 2)),
         "featured": rng.random() < 0.02,
     }
+    if fields["availability"] in ("preorder", "backorder"):
+        fields["available_from"] = "2027-02-01"  # the day it ships (Google requires it); no draw of rng
     # A product needs a photo: without raster images, every product shows the same small SVG (never encoded).
     fields["images"] = [(image_src(rng) if images else PLACEHOLDER, sentence(rng, 6).rstrip("."))]
     on_sale = rng.random() < 0.15
@@ -223,6 +225,8 @@ def product_text(fields: dict, text: str) -> str:
                  "brand", "mpn", "category"):
         value = fields[name]
         lines.append(f"{name}: {_quoted(value) if name in ('title', 'price', 'brand', 'mpn') else value}")
+        if name == "availability" and "available_from" in fields:
+            lines.append(f"available_from: {fields['available_from']}")
     lines.append(f"tags: [{', '.join(fields['tags'])}]")
     lines.append(f"summary: {_quoted(fields['summary'])}")
     if "images" in fields:

@@ -49,6 +49,8 @@ def item_fields(entry, product, sold: SoldOffer, absolute) -> None:
     for extra in product.images[1:] if variant is None else []:
         g.field("additional_image_link", absolute(extra.src))
     g.field("availability", AVAILABILITY[offer.availability.value])
+    if offer.available_from:
+        g.field("availability_date", offer.available_from_text)  # required for preorder and backorder
     g.field("price", price_with_currency(offer.regular_price, offer.currency))
     if offer.on_sale:
         g.field("sale_price", price_with_currency(offer.price, offer.currency))

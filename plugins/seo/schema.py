@@ -255,6 +255,8 @@ def offer(site: Site, sold: SoldOffer, url: str, condition_url: str, shipping: S
         "itemCondition": condition_url,
         "seller": ref(site.organization_id),
     }
+    if item.available_from:
+        node["availabilityStarts"] = item.available_from_text
     if item.on_sale:
         node["priceSpecification"] = [
             {"@type": "UnitPriceSpecification", "price": money(item.price), "priceCurrency": item.currency},

@@ -82,6 +82,11 @@ class Availability(enum.Enum):
     def purchasable(self) -> bool:
         return self is not Availability.OUT_OF_STOCK
 
+    @property
+    def ships_later(self) -> bool:
+        """Sold now, shipped from a later day (available_from): a pre-order or a back-order."""
+        return self in (Availability.PREORDER, Availability.BACKORDER)
+
 
 class Condition(enum.Enum):
     NEW = "new"
@@ -146,6 +151,12 @@ class Offer:
     sale_starts: dt.date | None = None
     sale_starts_at: dt.datetime | None = None  # the running sale's start and end as aware instants
     sale_ends_at: dt.datetime | None = None
+    available_from: dt.datetime | None = None  # a pre-order's or back-order's first day of shipping (aware)
+
+    @property
+    def available_from_text(self) -> str | None:
+        """available_from for Merchant Center's availability_date and JSON-LD's availabilityStarts."""
+        return self.available_from.isoformat(timespec="minutes") if self.available_from else None
 
     @property
     def price_text(self) -> str:

@@ -173,7 +173,24 @@ def check_history(history: tuple[PricePoint, ...], price: Decimal, sale_: Sale |
         raise ProductError(name, f"the price in force on {sale_.start} is {in_force[-1].price}, but price is {price}")
 
 
-def offer(sku, price, currency_code, availability, sale_, history, now: dt.datetime) -> Offer:
+def shipping_day(raw: dict, availability: Availability, zone: dt.tzinfo,
+                 inherited: dt.datetime | None = None) -> dt.datetime | None:
+    """A pre-order's or back-order's available_from (the variant's own, else its product's), None for others.
+
+    Google requires it with either availability (availability_date); a bare day is its first minute.
+    """
+    own = raw.get("available_from")
+    declared = instant(own, "available_from", zone, dt.time(0)) if own not in (None, "") else inherited
+    if not availability.ships_later:
+        return None
+    if declared is None:
+        raise ProductError("available_from", f"is required for {availability.value}: the day it ships, "
+                                             f"such as 2027-01-15")
+    return declared
+
+
+def offer(sku, price, currency_code, availability, sale_, history, now: dt.datetime,
+          available_from: dt.datetime | None = None) -> Offer:
     """What the sku costs at the build's clock `now` (an aware instant)."""
     active = sale_ is not None and sale_.active_at(now)
     lowest = lowest_before(history, sale_.start) if active and history else None
@@ -181,7 +198,7 @@ def offer(sku, price, currency_code, availability, sale_, history, now: dt.datet
         sku=sku, price=sale_.price if active else price, currency=currency_code, availability=availability,
         regular_price=price, on_sale=active, sale_ends=sale_.end if active else None, lowest_30_days=lowest,
         sale_starts=sale_.start if active else None, sale_starts_at=sale_.starts_at if active else None,
-        sale_ends_at=sale_.ends_at if active else None,
+        sale_ends_at=sale_.ends_at if active else None, available_from=available_from,
     )
 
 
@@ -258,11 +275,12 @@ def variant(entry: dict, name: str, defaults: dict, image_exists, now) -> Varian
     history = price_history(entry.get("price_history")) if own_price else defaults["history"]
     check_history(history, price, sale_, "price_history")
     availability = enum_value(Availability, entry, "availability", defaults["availability"])
+    ships = shipping_day(entry, availability, defaults["zone"], defaults["available_from"])
     return Variant(
         sku=sku,
         name=text(entry, "name", default=", ".join(str(v) for v in options.values())),
         options={key: str(value) for key, value in options.items()},
-        offer=offer(sku, price, defaults["currency"], availability, sale_, history, now),
+        offer=offer(sku, price, defaults["currency"], availability, sale_, history, now, ships),
         image=image(entry["image"], "image", image_exists) if entry.get("image") else None,
         gtin=code(entry, "gtin"),
         mpn=code(entry, "mpn"),
@@ -304,8 +322,10 @@ def product(fields: dict, *, default_currency: str, today: dt.date, image_exists
         tags = [tag.strip() for tag in tags.split(",")]
     weight = fields.get("weight")
     boost = fields.get("boost", 1)
+    declared = fields.get("available_from")
+    declared = instant(declared, "available_from", zone, dt.time(0)) if declared not in (None, "") else None
     defaults = {"price": price, "sale": sale_, "availability": availability, "currency": currency_code,
-                "history": history, "zone": zone}
+                "history": history, "zone": zone, "available_from": declared}
     return Product(
         sku=sku,
         title=title,
@@ -319,7 +339,8 @@ def product(fields: dict, *, default_currency: str, today: dt.date, image_exists
         mpn=code(fields, "mpn"),
         condition=condition,
         images=images,
-        offer=offer(sku, price, currency_code, availability, sale_, history, now),
+        offer=offer(sku, price, currency_code, availability, sale_, history, now,
+                    shipping_day(fields, availability, zone)),
         variants=variants(fields.get("variants"), defaults, image_exists, now),
         digital=flag(fields, "digital"),
         weight_kg=money(weight, "weight") if weight not in (None, "") else None,
