@@ -95,3 +95,40 @@ def test_demo_pre_and_back_orders_say_when_they_ship_on_the_page_in_json_ld_and_
         assert dates[fields["sku"]] == stamp
     assert all(dates[f["sku"]] is None for f in demo_products().values() if f["availability"] == "in_stock"
                and not f.get("variants"))
+
+
+def test_every_price_on_a_product_page_states_vat_shipping_delivery_and_returns_as_its_json_ld(demo_production):
+    import re
+
+    from conftest import jsonld
+
+    checked = set()
+    for path in sorted((demo_production / "prodotti").glob("*/index.html")):
+        page = parse(path)
+        offers = {item["sku"]: item["offers"] for node in jsonld(page)["@graph"] if node.get("@type") in
+                  ("Product", "ProductGroup") for item in node.get("hasVariant", [node])}
+        for price in page.select(".product-info .price"):
+            sku = price.select_one(".amount")["data-sku"]
+            terms = price.find_next_sibling(class_="price-terms")  # after the price (and its sale note), its own
+            assert terms is not None and terms.find_previous_sibling(class_="price") is price, (path, sku)
+            text = terms.get_text(" ", strip=True)
+            shipping = offers[sku]["shippingDetails"]
+            rate = Decimal(shipping["shippingRate"]["value"])
+            handling, transit = shipping["deliveryTime"]["handlingTime"], shipping["deliveryTime"]["transitTime"]
+            assert text.startswith("IVA inclusa ·") and text.endswith("· reso entro 14 giorni"), text
+            assert Decimal(terms["data-shipping"]) == rate
+            if "nessuna spedizione" in text:  # the e-book
+                assert rate == 0 and transit["maxValue"] == 0
+            else:
+                if rate:
+                    shown = re.search(r"spedizione ([\d.,]+)\s€ \(gratuita da 150,00\s€\)", text)
+                    assert shown and parse_decimal(shown.group(1), locale="it") == rate, text
+                else:
+                    assert "· spedizione gratuita ·" in text, text
+                low = handling["minValue"] + transit["minValue"]
+                high = handling["maxValue"] + transit["maxValue"]
+                assert f"consegna in {low}–{high} giorni lavorativi" in text, text
+            checked.add(sku)
+    skus = {f["sku"] for f in demo_products().values() if not f.get("variants")}
+    skus |= {v["sku"] for f in demo_products().values() for v in f.get("variants") or []}
+    assert checked == skus
