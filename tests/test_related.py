@@ -47,6 +47,20 @@ def test_the_index_gives_the_lists_of_every_pair_scored(seed):
                 assert related.most_related(target, candidates, count) == every_pair(target, candidates, count)
 
 
+@pytest.mark.parametrize("seed", range(3))
+def test_a_large_catalogue_gets_the_lists_of_every_pair(seed):
+    """Big masks (a few tags and words shared by hundreds, items with many tags): still every pair's lists."""
+    rng = random.Random(seed)
+    items = corpus(seed, size=1500, vocabulary=rng.choice([40, 300]), tags=rng.choice([6, 30]), categories=6)
+    for item in items:  # more tags than corpus() gives: counts of shared tags up to five
+        if rng.random() < 0.6:
+            object.__setattr__(item, "tags", item.tags | {f"tag{rng.randrange(6)}" for _ in range(rng.randint(1, 4))})
+    index = RelatedIndex(items)
+    for target in rng.sample(items, 60):
+        for count in (1, 4, 9):
+            assert index.most_related(target, count) == every_pair(target, items, count), (target, count)
+
+
 def test_ties_keep_the_candidates_order():
     same = [Profile(f"k{i}", frozenset({"a"}), "c", frozenset({"uno", "due"})) for i in range(6)]
     target = Profile("t", frozenset({"a"}), "c", frozenset({"uno", "due"}))
@@ -85,3 +99,14 @@ def test_a_shared_category_is_pruned_once_the_top_is_full():
 
 def test_keywords_leave_out_short_words_stopwords_and_digits():
     assert keywords("Lana merino della Val 2026", None) == frozenset({"lana", "merino"})
+
+
+def test_counts_across_masks_say_how_many_hold_each_candidate():
+    rng = random.Random(3)
+    size = 300
+    sets = [{i for i in range(size) if rng.random() < rng.choice([0.05, 0.5, 0.95])} for _ in range(23)]
+    counts = related._Counts([related._mask(members, size) for members in sets], (1 << size) - 1)
+    held = [sum(i in members for members in sets) for i in range(size)]
+    for number in range(0, 26):
+        assert related._members(counts.at_least(number)) == [i for i in range(size) if held[i] >= number], number
+        assert related._members(counts.exactly(number)) == [i for i in range(size) if held[i] == number], number

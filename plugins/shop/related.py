@@ -5,10 +5,8 @@ from __future__ import annotations
 import heapq
 import math
 import re
-from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal
-from itertools import chain
 
 STOPWORDS = frozenset("""
 alla alle allo anche ancora avere come con cosa dalla dalle degli della delle dello dopo essere fare
@@ -53,34 +51,93 @@ def most_related(target: Profile, candidates: list[Profile], count: int) -> list
 
 # A pruned candidate must score below the k-th best by more than any float rounding of the bounds.
 _MARGIN = 1e-9
-_SMALL_LEVEL = 32  # a level of fewer candidates is scored without counting the shared words first
+_NONZERO = re.compile(rb"[^\x00]")
+_BITS = tuple(tuple(bit for bit in range(8) if byte >> bit & 1) for byte in range(256))
+
+
+def _mask(indexes, size: int) -> int:
+    """The candidates' indexes as the set bits of one integer (bit i: candidate i)."""
+    data = bytearray((size + 7) // 8)
+    for index in indexes:
+        data[index >> 3] |= 1 << (index & 7)
+    return int.from_bytes(data, "little")
+
+
+def _members(mask: int) -> list[int]:
+    """The indexes of a mask's set bits, in order."""
+    data = mask.to_bytes((mask.bit_length() + 7) // 8, "little")
+    found = []
+    for match in _NONZERO.finditer(data):
+        base = match.start() * 8
+        found.extend(base + bit for bit in _BITS[data[match.start()]])
+    return found
+
+
+class _Counts:
+    """How many of some masks hold each candidate, for all candidates at once: a binary number per bit position."""
+
+    def __init__(self, masks, every: int):
+        self.every = every
+        self.bits: list[int] = []  # bits[j]: the candidates whose count has bit j set
+        for mask in masks:
+            carry = mask
+            for level, bit in enumerate(self.bits):
+                self.bits[level], carry = bit ^ carry, bit & carry
+                if not carry:
+                    break
+            if carry:
+                self.bits.append(carry)
+
+    def at_least(self, number: int) -> int:
+        """The candidates counted number times or more."""
+        if number <= 0:
+            return self.every
+        if number >= 1 << len(self.bits):
+            return 0
+        below, equal = 0, self.every
+        for level in range(len(self.bits) - 1, -1, -1):
+            bit = self.bits[level]
+            if number >> level & 1:
+                below |= equal & ~bit
+                equal &= bit
+            else:
+                equal &= ~bit
+        return self.every & ~below
+
+    def exactly(self, number: int) -> int:
+        return self.at_least(number) & ~self.at_least(number + 1)
 
 
 class RelatedIndex:
-    """Candidates indexed by tag, category and word, so that a query scores only those that can make its top k.
+    """Candidates as bit masks per tag, category and word, so that a query scores only those that can make its top k.
 
     The answer is exactly every pair's: the same keys in the same order, ties by the candidates' order.
     A candidate's score is 3 per shared tag + 2 for the same category (its "structure") + 10 x the
     Jaccard index J of the words. To reach the k-th best score found so far, s, a candidate of structure
-    v needs J >= t = (s - v) / 10, so at least m = ceil(t x |A|) of the target's |A| words. Candidates
-    sharing a tag or the category are taken by structure, highest first (a level that cannot reach s ends
-    the search); in a large level, and among those sharing only words, only the candidates with m shared
-    words (counted from the postings of the target's words, in C) are scored.
+    v needs J >= t = (s - v) / 10, so at least m = ceil(t x |A|) of the target's |A| words. The shared tags
+    and words of every candidate are counted at once, as binary numbers across the masks (a few integer
+    operations per tag and word of the target, whatever the catalogue's size); candidates are taken by
+    structure, highest first (a level that cannot reach s ends the search), and only those sharing m words
+    are scored.
     """
 
     def __init__(self, candidates: list[Profile]):
         self.candidates = list(candidates)
-        self.by_tag: dict[str, list[int]] = {}
-        self.by_category: dict[str, set[int]] = {}
-        self.by_word: dict[str, list[int]] = {}
+        size = len(self.candidates)
+        by_tag: dict[str, list[int]] = {}
+        by_category: dict[str, list[int]] = {}
+        by_word: dict[str, list[int]] = {}
         for index, item in enumerate(self.candidates):
             for tag in item.tags:
-                self.by_tag.setdefault(tag, []).append(index)
+                by_tag.setdefault(tag, []).append(index)
             if item.category:
-                self.by_category.setdefault(item.category, set()).add(index)
+                by_category.setdefault(item.category, []).append(index)
             for word in item.words:
-                self.by_word.setdefault(word, []).append(index)
-        self.by_category = {name: frozenset(members) for name, members in self.by_category.items()}
+                by_word.setdefault(word, []).append(index)
+        self.by_tag = {tag: _mask(members, size) for tag, members in by_tag.items()}
+        self.by_category = {name: _mask(members, size) for name, members in by_category.items()}
+        self.by_word = {word: _mask(members, size) for word, members in by_word.items()}
+        self.every = (1 << size) - 1
         self.words = [item.words for item in self.candidates]
         self.scored = 0  # candidates scored by the queries (pairs), for the tests and the benchmark
 
@@ -95,39 +152,52 @@ class RelatedIndex:
         floor = -math.inf  # the k-th best score minus the margin, once there are k: below it nothing matters
         scored = 0
 
-        def offer(index: int, score: float) -> float:
-            """Keep a candidate with its score, as similarity() computes it; the new floor."""
-            if score > 0:
-                entry = (score, -index, candidates[index].key)
-                if len(top) < count:
-                    heapq.heappush(top, entry)
-                elif entry > top[0]:
-                    heapq.heapreplace(top, entry)
-            return top[0][0] - _MARGIN if len(top) == count else -math.inf
-
-        # The structure: 3 per shared tag, 2 for the same category; levels[structure] = its candidates.
-        tags = Counter(chain.from_iterable(self.by_tag.get(tag, ()) for tag in target.tags))
-        same = self.by_category.get(target.category, frozenset()) if target.category else frozenset()
-        levels: dict[int, list[int]] = {}
-        for index, shared in tags.items():
-            levels.setdefault(3 * shared + 2 if index in same else 3 * shared, []).append(index)
-        only_category = same.difference(tags)
-        if only_category:
-            levels[2] = list(only_category)
-        structure = same.union(tags)  # every candidate with a structure
-
         def needed(level: int) -> int:
             """How many words a candidate of this structure must share to reach the k-th best (0: any)."""
             threshold = (floor - level) / 10.0
             return max(0, math.ceil(threshold * size - _MARGIN)) if threshold > 0 else 0
 
-        overlap = None  # index -> words shared with the target, counted from the postings when first needed
+        shared_words = None  # the candidates' shared words, counted when first needed
 
-        def shared_counts():
-            nonlocal overlap
-            if overlap is None:
-                overlap = Counter(chain.from_iterable(self.by_word.get(word, ()) for word in words))
-            return overlap
+        def sharing(least: int) -> int:
+            nonlocal shared_words
+            if shared_words is None:
+                shared_words = _Counts([self.by_word[w] for w in words if w in self.by_word], self.every)
+            return shared_words.at_least(least)
+
+        def score(base: float, mask: int) -> None:
+            nonlocal floor, scored
+            for index in _members(mask):
+                if candidates[index].key == key:
+                    continue
+                other = words_of[index]
+                scored += 1
+                shared = len(words & other)
+                union = size + len(other) - shared
+                value = base + 10.0 * (shared / union if union else 0.0)
+                if value >= floor and value > 0:
+                    entry = (value, -index, candidates[index].key)
+                    if len(top) < count:
+                        heapq.heappush(top, entry)
+                    elif entry > top[0]:
+                        heapq.heapreplace(top, entry)
+                    if len(top) == count:
+                        floor = top[0][0] - _MARGIN
+
+        # The structure: 3 per shared tag, 2 for the same category; levels[structure] = its candidates' mask.
+        tags = _Counts([self.by_tag[tag] for tag in target.tags if tag in self.by_tag], self.every)
+        same = self.by_category.get(target.category, 0) if target.category else 0
+        levels: dict[int, int] = {}
+        for shared in range(1, 1 << len(tags.bits)):
+            exactly = tags.exactly(shared)
+            if exactly & same:
+                levels[3 * shared + 2] = exactly & same
+            if exactly & ~same:
+                levels[3 * shared] = exactly & ~same
+        structure = tags.at_least(1) | same  # every candidate with a structure
+        only_category = same & ~tags.at_least(1)
+        if only_category:
+            levels[2] = only_category
 
         for value in sorted(levels, reverse=True):
             if value + 10.0 < floor:
@@ -136,35 +206,14 @@ class RelatedIndex:
             if least > size:
                 continue
             members = levels[value]
-            if least and len(members) > _SMALL_LEVEL:  # only those sharing enough words
-                get = shared_counts().get
-                members = [index for index in members if get(index, 0) >= least]
-            # 3.0 * tags + 2.0 * category is exactly float(value), as in similarity().
-            base = float(value)
-            for index in members:
-                other = words_of[index]
-                if candidates[index].key == key:
-                    continue
-                scored += 1
-                shared = len(words & other)
-                union = size + len(other) - shared
-                score = base + 10.0 * (shared / union if union else 0.0)
-                if score >= floor:
-                    floor = offer(index, score)
+            if least:  # only those sharing enough words
+                members &= sharing(least)
+            score(float(value), members)  # 3.0 * tags + 2.0 * category is exactly float(value)
 
         # Candidates sharing only words: those sharing at least `least` of them.
         least = max(1, needed(0))
         if floor <= 10.0 and least <= size:
-            hits = [index for index, shared in shared_counts().items() if shared >= least and index not in structure]
-            for index in hits:
-                if candidates[index].key == key:
-                    continue
-                other = words_of[index]
-                scored += 1
-                shared = len(words & other)
-                score = 10.0 * (shared / (size + len(other) - shared))
-                if score >= floor:
-                    floor = offer(index, score)
+            score(0.0, sharing(least) & ~structure)
         self.scored += scored
         ranked = sorted(top, key=lambda entry: (-entry[0], -entry[1]))
         return [entry[2] for entry in ranked]
