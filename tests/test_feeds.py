@@ -215,3 +215,25 @@ def test_each_item_is_made_feed_safe_once_however_many_feeds_carry_it(build_site
     assert entries > len(distinct) + 5  # the same items really are in several feeds
     assert len(calls) == len(distinct)
     assert sorted(calls) == sorted(link for _, link in distinct)
+
+
+def test_a_newsletter_post_begins_with_its_lead_image_absolute_with_alt_and_an_e_mail_width(demo_production):
+    """Services that make e-mails of a feed take the content's first image: the post's own, not a card's."""
+    channel = etree.parse(str(demo_production / "feeds" / "newsletter.xml")).getroot().find("channel")
+    checked = 0
+    for item in channel.findall("item"):
+        media = item.find("media:content", NS)
+        body = BeautifulSoup(item.findtext("content:encoded", namespaces=NS), "html.parser")
+        first = body.find(True)
+        if media is None or item.findtext("link").rstrip("/").split("/")[-2] != "blog":
+            continue  # catalogue news: the product's card is its content
+        image = first.find("img") if first.name == "p" else None
+        assert image is not None and image["src"] == media.get("url"), item.findtext("title")
+        page = BeautifulSoup((demo_production / item.findtext("link").split("/", 3)[3] / "index.html")
+                             .read_text(encoding="utf-8"), "html.parser")
+        assert image["alt"] and image["alt"] == page.select_one("article img")["alt"]
+        width, height = int(image["width"]), int(image["height"])
+        assert width == min(600, int(media.get("width")))
+        assert abs(height - int(media.get("height")) * width / int(media.get("width"))) <= 1
+        checked += 1
+    assert checked >= 3

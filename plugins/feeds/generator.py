@@ -6,6 +6,7 @@ import datetime as dt
 import logging
 import mimetypes
 import uuid
+from html import escape
 from pathlib import Path
 
 from feedgen.feed import FeedGenerator
@@ -24,6 +25,7 @@ logger = logging.getLogger(__name__)
 
 # Below this many feed-safe bodies to make, forking costs more than it saves.
 MIN_FORKED_BODIES = 64
+LEAD_IMAGE_WIDTH = 600  # px: the width of an e-mail's column
 
 
 def post_guid(item) -> str:
@@ -133,8 +135,27 @@ class FeedsGenerator(Generator):
         key = ("email" if email_cards else "page", article.source_path)
         if key not in self.safe_bodies:
             body = with_cards(article.content, article, self.email_card if email_cards else self.page_card(article))
+            if email_cards:  # services that make e-mails of the feed take the content's first image as the item's
+                body = self.lead_image(article) + body
             self.safe_bodies[key] = html.email_safe(body, link)
         return self.safe_bodies[key]
+
+    def lead_image(self, article) -> str:
+        """The post's lead image as the first element of its newsletter item: absolute, with its alt and a width
+        an e-mail column holds (the height in proportion)."""
+        src = getattr(article, "image", None)
+        if not src:
+            return ""
+        size = getattr(article, "image_size", None)
+        dimensions = ""
+        if size:
+            width, height = size
+            if width > LEAD_IMAGE_WIDTH:
+                width, height = LEAD_IMAGE_WIDTH, round(height * LEAD_IMAGE_WIDTH / width)
+            dimensions = f' width="{width}" height="{height}"'
+        alt = escape(str(article.metadata.get("image_alt") or ""), quote=True)
+        return (f'<p><img src="{escape(self.url(src), quote=True)}" alt="{alt}"{dimensions} '
+                f'style="max-width:100%;height:auto"></p>\n')
 
     def event_body(self, product, link: str) -> str:
         """A catalogue event's content (the product's e-mail card), feed-safe; once per product."""
