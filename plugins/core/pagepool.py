@@ -176,39 +176,25 @@ def render(writer, writes: list[Write], workers: int) -> None:
         for write in writes:
             writer.write_now(write)
         return
-    claims = claims_of(writes)
-    shared = _Claims(len(claims))
-    try:
-        context = writes[0].context
-        forks = [_start(_rendering(writer, writes, claims, shared, process), context) for process in range(1, parts)]
-        for number in shared.taken_by(0):
+    claims, context = claims_of(writes), writes[0].context
+
+    def render_claims(taken, forked: bool) -> tuple | None:
+        mark = writer.mark() if forked else None
+        for number in taken:
             for index in claims[number]:
                 writer.write_now(writes[index])
-        failed = set()
-        for process, fork in enumerate(forks, 1):
-            result = _finish(fork, context)
-            if result is None or not writer.take(result["value"]):
-                failed.add(process)
-            else:
-                _take(context, result)
-        # Rendered here after this process's own, as in a serial build: what a fork could not give back.
-        for index in sorted(index for number in shared.owned_by(failed) for index in claims[number]):
-            writer.write_now(writes[index])
-    finally:
-        shared.close()
+        return writer.additions(mark) if forked else None  # a fork's files, told to this process
 
+    def keep(result: dict) -> bool:
+        if not writer.take(result["value"]):
+            return False
+        _take(context, result)
+        return True
 
-def _rendering(writer, writes: list[Write], claims: list[list[int]], shared: _Claims, process: int):
-    """In a fork: render the claims it takes; the writer's bookkeeping of what it wrote is the result."""
-
-    def work():
-        mark = writer.mark()
-        for number in shared.taken_by(process):
-            for index in claims[number]:
-                writer.write_now(writes[index])
-        return writer.additions(mark)
-
-    return work
+    left = _in_turns(len(claims), parts, context, render_claims, keep)
+    # Rendered here after this process's own, as in a serial build: what a fork could not give back.
+    for index in sorted(index for number in left for index in claims[number]):
+        writer.write_now(writes[index])
 
 
 def fork_map(function, items: list, context: dict, workers: int) -> list:
@@ -224,27 +210,45 @@ def fork_map(function, items: list, context: dict, workers: int) -> list:
         return [function(item) for item in items]
     size = math.ceil(len(items) / MAX_CLAIMS)
     runs = [range(start, min(start + size, len(items))) for start in range(0, len(items), size)]
-    shared = _Claims(len(runs))
+    results: dict = {}
 
-    def taken(process: int) -> dict:
-        return {index: function(items[index]) for number in shared.taken_by(process) for index in runs[number]}
+    def map_claims(taken, forked: bool = False) -> dict:
+        done = {index: function(items[index]) for number in taken for index in runs[number]}
+        if not forked:
+            results.update(done)
+        return done
 
+    def keep(result: dict) -> bool:
+        _take(context, result)
+        results.update(result["value"])
+        return True
+
+    for number in _in_turns(len(runs), parts, context, map_claims, keep):
+        map_claims([number])
+    return [results[index] for index in range(len(items))]
+
+
+def _in_turns(count: int, parts: int, context: dict, work, keep) -> list[int]:
+    """Claims 0 to count - 1 taken in turn by this process and parts - 1 forks of it, each as it is free.
+
+    work(claim numbers, forked) does the claims a process takes; in a fork it returns what the fork leaves
+    behind (pickled back), and keep(the fork's result) takes that here, or refuses it (False). Returns, in
+    order, the claims of the forks that failed or were refused, and any claim a fork died holding: the
+    caller does those itself.
+    """
+    shared = _Claims(count)
     try:
-        forks = [_start(lambda process=process: taken(process), context) for process in range(1, parts)]
-        results = taken(0)
+        forks = [_start(lambda process=process: work(shared.taken_by(process), True), context)
+                 for process in range(1, parts)]
+        work(shared.taken_by(0), False)
         failed = set()
         for process, fork in enumerate(forks, 1):
             result = _finish(fork, context)
-            if result is None:
+            if result is None or not keep(result):
                 failed.add(process)
-            else:
-                _take(context, result)
-                results.update(result["value"])
-        for index in (index for number in shared.owned_by(failed) for index in runs[number]):
-            results[index] = function(items[index])
+        return shared.owned_by(failed)
     finally:
         shared.close()
-    return [results[index] for index in range(len(items))]
 
 
 @dataclass
