@@ -173,14 +173,17 @@ def check_history(history: tuple[PricePoint, ...], price: Decimal, sale_: Sale |
         raise ProductError(name, f"the price in force on {sale_.start} is {in_force[-1].price}, but price is {price}")
 
 
-def shipping_day(raw: dict, availability: Availability, zone: dt.tzinfo,
-                 inherited: dt.datetime | None = None) -> dt.datetime | None:
-    """A pre-order's or back-order's available_from (the variant's own, else its product's), None for others.
-
-    Google requires it with either availability (availability_date); a bare day is its first minute.
-    """
+def available_from(raw: dict, zone: dt.tzinfo, inherited: dt.datetime | None = None) -> dt.datetime | None:
+    """The file's available_from as an aware instant (a bare day is its first minute), else inherited."""
     own = raw.get("available_from")
-    declared = instant(own, "available_from", zone, dt.time(0)) if own not in (None, "") else inherited
+    return instant(own, "available_from", zone, dt.time(0)) if own not in (None, "") else inherited
+
+
+def shipping_day(availability: Availability, declared: dt.datetime | None) -> dt.datetime | None:
+    """A pre-order's or back-order's first day of shipping, None for others.
+
+    Google requires it with either availability (availability_date).
+    """
     if not availability.ships_later:
         return None
     if declared is None:
@@ -275,7 +278,7 @@ def variant(entry: dict, name: str, defaults: dict, image_exists, now) -> Varian
     history = price_history(entry.get("price_history")) if own_price else defaults["history"]
     check_history(history, price, sale_, "price_history")
     availability = enum_value(Availability, entry, "availability", defaults["availability"])
-    ships = shipping_day(entry, availability, defaults["zone"], defaults["available_from"])
+    ships = shipping_day(availability, available_from(entry, defaults["zone"], defaults["available_from"]))
     return Variant(
         sku=sku,
         name=text(entry, "name", default=", ".join(str(v) for v in options.values())),
@@ -322,8 +325,7 @@ def product(fields: dict, *, default_currency: str, today: dt.date, image_exists
         tags = [tag.strip() for tag in tags.split(",")]
     weight = fields.get("weight")
     boost = fields.get("boost", 1)
-    declared = fields.get("available_from")
-    declared = instant(declared, "available_from", zone, dt.time(0)) if declared not in (None, "") else None
+    declared = available_from(fields, zone)
     defaults = {"price": price, "sale": sale_, "availability": availability, "currency": currency_code,
                 "history": history, "zone": zone, "available_from": declared}
     return Product(
@@ -340,7 +342,7 @@ def product(fields: dict, *, default_currency: str, today: dt.date, image_exists
         condition=condition,
         images=images,
         offer=offer(sku, price, currency_code, availability, sale_, history, now,
-                    shipping_day(fields, availability, zone)),
+                    shipping_day(availability, declared)),
         variants=variants(fields.get("variants"), defaults, image_exists, now),
         digital=flag(fields, "digital"),
         weight_kg=money(weight, "weight") if weight not in (None, "") else None,
