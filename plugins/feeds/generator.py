@@ -6,11 +6,10 @@ import datetime as dt
 import logging
 import mimetypes
 import uuid
-from html import escape
 from pathlib import Path
 
 from feedgen.feed import FeedGenerator
-from markupsafe import Markup
+from markupsafe import Markup, escape
 from pelican.generators import Generator
 
 from core import schedule
@@ -153,8 +152,8 @@ class FeedsGenerator(Generator):
             if width > LEAD_IMAGE_WIDTH:
                 width, height = LEAD_IMAGE_WIDTH, round(height * LEAD_IMAGE_WIDTH / width)
             dimensions = f' width="{width}" height="{height}"'
-        alt = escape(str(article.metadata.get("image_alt") or ""), quote=True)
-        return (f'<p><img src="{escape(self.url(src), quote=True)}" alt="{alt}"{dimensions} '
+        alt = escape(str(article.metadata.get("image_alt") or ""))
+        return (f'<p><img src="{escape(self.url(src))}" alt="{alt}"{dimensions} '
                 f'style="max-width:100%;height:auto"></p>\n')
 
     def event_body(self, product, link: str) -> str:
