@@ -18,7 +18,7 @@ from core import commentable, schedule
 from core.parallel import map_inherited, workers_of
 from core.urls import join
 
-from . import parse, related
+from . import cart, parse, related
 from .catalog import (
     CONTEXT_KEY,
     DEFAULT_SORT,
@@ -356,6 +356,7 @@ class ProductsGenerator(Generator):
             writer.write_file(page.save_as, self.get_template(page.template), self.context,
                               page=page, relative_urls=self.settings["RELATIVE_URLS"], url=page.url)
         self._write_catalogue_file()
+        self._write_price_list()
         if self.config.checkout == "snipcart":
             self._write_snipcart_json()
 
@@ -375,6 +376,13 @@ class ProductsGenerator(Generator):
         data = self.shop.as_json(self._absolute)
         target = Path(self.output_path) / JSON_FILE
         target.write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
+
+    def _write_price_list(self):
+        """cart.json: every offer sold with its price and shipping class, for the cart page and the order endpoint."""
+        site = self.settings["SITEURL"]
+        data = cart.PriceList.from_catalogue(self.shop, lambda path: join(site, path)).as_json()
+        target = Path(self.output_path) / cart.FILE
+        target.write_text(json.dumps(data, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
 
     def _write_snipcart_json(self):
         """The {id, price, url} file Snipcart's JSON crawler reads, one entry per sku that can be bought."""
