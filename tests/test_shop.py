@@ -56,7 +56,7 @@ def test_product_page_shows_price_availability_condition_and_gallery(shop_site):
 
 def test_every_variant_has_its_price_availability_and_own_buy_link(shop_site):
     page = parse(shop_site() / "prodotti" / "cavo-jack" / "index.html")
-    variants = page.select("li.variant")
+    variants = page.select(".variant")
     assert [v["data-sku"] for v in variants] == ["CAB-3", "CAB-6"]
     prices = [shown_amount(v.select_one(".amount")) for v in variants]
     assert prices == [Decimal("12.00"), Decimal("16.50")]
@@ -181,7 +181,7 @@ def test_variant_with_its_own_price_has_its_own_sale_and_history(build_site):
          "sale": {"price": "270.00", "start": "2026-11-10", "end": "2026-12-31"},
          "price_history": [{"date": "2026-09-01", "price": "280.00"}, {"date": "2026-10-25", "price": "300.00"}]}])}
     page = parse(build_site(content, SHOP_TODAY=TODAY) / "prodotti" / "chitarra-di-prova" / "index.html")
-    small, large = page.select("li.variant")
+    small, large = page.select(".variant")
     assert small.select_one(".price del") is None and shown_amount(small.select_one(".amount")) == Decimal("249.00")
     assert shown_amount(large.select_one(".price ins .amount")) == Decimal("270.00")
     assert "280,00" in large.select_one(".price-note").get_text()

@@ -313,7 +313,7 @@ def product(site: Site, record, *, url: str, images: list[str], absolute, shippi
             "itemCondition": condition_url,
             **identifiers(item.gtin, item.mpn),
             **variant.google_options,
-            "offers": offer(site, item, url, condition_url, shipping_for(item), terms),
+            "offers": offer(site, item, absolute(item.url), condition_url, shipping_for(item), terms),
         }
         if variant.free_options:
             node["additionalProperty"] = [{"@type": "PropertyValue", "name": name, "value": value}

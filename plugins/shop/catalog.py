@@ -13,10 +13,12 @@ import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import lru_cache
+from urllib.parse import urlencode
 
 from babel.numbers import format_currency
 from pelican.contents import Content
 
+from .settings import DEFAULTS
 from .model import (  # noqa: F401  (re-exported: the catalogue is the interface)
     VARIANT_OPTIONS,
     Availability,
@@ -73,6 +75,15 @@ def with_cards(html: str, writing, render_card) -> str:
 
 
 @lru_cache(maxsize=8192, typed=True)
+def variant_url(product_url: str, parameter: str, sku: str) -> str:
+    """A variant's own address: its product's page with the variant named in the query (?variante=CL-SQS-RED).
+
+    One page per product group, Google's query-parameter pattern: the page preselects the variant, its
+    canonical URL stays the group's, and a shop of thousands of variants does not build a page for each.
+    """
+    return f"{product_url}?{urlencode({parameter: sku})}"
+
+
 def format_money(amount, currency: str, locale: str) -> str:
     """An amount as a shopper reads it: it 1.299,00 €; en €1,299.00.
 
@@ -175,8 +186,10 @@ class ProductPage(Content):
         main = self.images[0]
         if not self.variants:
             return (SoldOffer(self.offer, None, self.url, self.title, main, self.gtin, self.mpn),)
-        return tuple(SoldOffer(v.offer, v, self.url, f"{self.title} – {v.name}", v.image or main, v.gtin,
-                               v.mpn or self.mpn) for v in self.variants)
+        config = self.settings.get("SHOP_CONFIG")
+        parameter = config.variant_parameter if config else DEFAULTS["SHOP_VARIANT_PARAMETER"]
+        return tuple(SoldOffer(v.offer, v, variant_url(self.url, parameter, v.sku), f"{self.title} – {v.name}",
+                               v.image or main, v.gtin, v.mpn or self.mpn) for v in self.variants)
 
     def reviews_of(self, variant: Variant | None) -> list[Review]:
         """The reviews of the whole product (variant None), or only those that name the variant's sku."""

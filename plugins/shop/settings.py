@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
@@ -44,6 +45,9 @@ DEFAULTS = {
     "SHOP_RETURN_FEES": "customer",
     "SHOP_PRICE_VALID_DAYS": 365,
     "SHOP_REVIEW_PATHS": ["reviews"],
+    # Each variant's own URL: the product page with this query parameter (?variante=CL-SQS-RED), which the
+    # page's picker preselects; the canonical URL and the sitemap stay the product's.
+    "SHOP_VARIANT_PARAMETER": "variante",
 }
 CHECKOUT_MODES = ("email", "snipcart", "stripe", "paypal")
 
@@ -117,6 +121,7 @@ class ShopSettings:
     return_fees: str
     price_valid_days: int
     review_paths: tuple[str, ...]
+    variant_parameter: str
 
     @property
     def price_valid_until(self) -> dt.date:
@@ -161,6 +166,9 @@ class ShopSettings:
         valid_days = get("SHOP_PRICE_VALID_DAYS")
         if not isinstance(valid_days, int) or valid_days < 1:
             raise ShopConfigurationError("SHOP_PRICE_VALID_DAYS must be a whole number of days, 1 or more")
+        variant_parameter = get("SHOP_VARIANT_PARAMETER")
+        if not isinstance(variant_parameter, str) or not re.fullmatch(r"[a-z][a-z0-9_-]*", variant_parameter):
+            raise ShopConfigurationError("SHOP_VARIANT_PARAMETER must be a lowercase word such as \"variante\"")
         if get("SHOP_RETURN_FEES") not in ("customer", "free"):
             raise ShopConfigurationError("SHOP_RETURN_FEES must be 'customer' or 'free'")
         return cls(
@@ -191,4 +199,5 @@ class ShopSettings:
             return_fees=get("SHOP_RETURN_FEES"),
             price_valid_days=valid_days,
             review_paths=tuple(get("SHOP_REVIEW_PATHS")),
+            variant_parameter=variant_parameter,
         )
