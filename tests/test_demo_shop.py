@@ -132,3 +132,31 @@ def test_every_price_on_a_product_page_states_vat_shipping_delivery_and_returns_
     skus = {f["sku"] for f in demo_products().values() if not f.get("variants")}
     skus |= {v["sku"] for f in demo_products().values() for v in f.get("variants") or []}
     assert checked == skus
+
+
+def test_every_card_price_on_every_page_states_vat_and_the_shipping_its_json_ld_states(demo_production):
+    from conftest import html_pages, jsonld
+
+    rates = {}  # sku -> the shipping rate its product page's JSON-LD offer states
+    for path in (demo_production / "prodotti").glob("*/index.html"):
+        for node in jsonld(parse(path))["@graph"]:
+            for item in node.get("hasVariant", [node]) if node.get("@type") in ("Product", "ProductGroup") else []:
+                rates[item["sku"]] = Decimal(item["offers"]["shippingDetails"]["shippingRate"]["value"])
+    cards = 0
+    for path in html_pages(demo_production):
+        for price in parse(path).select(".price"):
+            if price.find_parent(class_="product-info"):
+                continue  # the product page's own prices: the test above
+            sku = price.select_one(".amount")["data-sku"]
+            terms = price.find_next_sibling(class_="price-terms")
+            assert terms is not None, (path, sku)
+            text = terms.get_text(" ", strip=True)
+            assert text.startswith("IVA inclusa ·"), (path, text)
+            assert Decimal(terms["data-shipping"]) == rates[sku], (path, sku)
+            if rates[sku]:
+                shown = text.split("spedizione ", 1)[1].replace("\xa0€", "")
+                assert parse_decimal(shown, locale="it") == rates[sku], (path, text)
+            else:
+                assert text.endswith(("spedizione gratuita", "nessuna spedizione: consegna per e-mail")), text
+            cards += 1
+    assert cards > 50
