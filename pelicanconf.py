@@ -171,10 +171,16 @@ SEO_ORGANIZATION_AUTHORS = ["Redazione Corde & Legni"]
 SEO_PAGE_TYPES = {"chi-siamo": "AboutPage", "contatti": "ContactPage"}
 SITE_LOGO = "theme/img/logo.png"
 
+# --- Search (Pagefind: the catalogue and the posts, indexed by every build) ---
+# One search page per language, each with its own index; the header's search box sends to the page's language.
+SEARCH_PAGES = {"it": "cerca/", "en": "en/search/"}
+# Limits between the price filter's bands, in SHOP_CURRENCY: up to 50, 50-150, 150-500, 500-1500, over 1500.
+SEARCH_PRICE_BANDS = ("50", "150", "500", "1500")
+
 # --- Theme and plugins ------------------------------------------------------
 THEME = "theme"
 PLUGIN_PATHS = ["plugins"]
-PLUGINS = ["core", "shop", "seo", "feeds", "comments"]
+PLUGINS = ["core", "shop", "seo", "feeds", "comments", "search"]
 JINJA_ENVIRONMENT = {
     "autoescape": True,
     "trim_blocks": True,

@@ -22,6 +22,8 @@ def directive(context, config) -> str | None:
     item = rendered_item(context)
     if item is not None and getattr(item, "status", "published") != "published":
         return NOINDEX
+    if getattr(item, "robots", None):  # a page that states its own (the search page: for visitors only)
+        return item.robots
     if config.noindex_tags and context.get("tag") is not None:
         return NOINDEX_FOLLOW
     if context.get("sort_slug") not in (None, DEFAULT_SORT):

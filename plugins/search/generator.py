@@ -1,0 +1,135 @@
+"""The search generator: starts the index once everything is read, writes the search pages, then the index."""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from itertools import chain
+from pathlib import Path
+
+from pelican.generators import ArticlesGenerator, Generator
+
+from core.i18n import load_catalogs
+from core.urls import join
+from shop.catalog import CONTEXT_KEY, format_money
+
+from . import records
+from .index import IndexRun, SearchIndexError
+
+logger = logging.getLogger(__name__)
+
+IMAGES_KEY = "SITE_RESPONSIVE_IMAGES"  # core's register of responsive images
+THUMBNAIL_WIDTH = 160  # the smallest copy at least this wide is a result's picture
+
+
+@dataclass(frozen=True)
+class SearchPage:
+    """The search page of one language, as the templates and the SEO plugin read a page."""
+
+    lang: str
+    title: str
+    description: str
+    url: str
+    save_as: str
+    slug: str = "search"
+    status: str = "published"
+    robots: str = "noindex,follow"  # a page for visitors, not for search engines (and not in the sitemap)
+    translations: tuple = ()
+
+
+class SearchGenerator(Generator):
+    """Writes each language's search page; feeds Pagefind the catalogue and the posts while the pages render."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.config = self.settings["SEARCH_CONFIG"]
+        self.run: IndexRun | None = None
+        self.labels: dict[str, records.Labels] = {}
+        self.catalogs: dict = {}
+
+    def generate_context(self):
+        if not self.config.enabled:
+            return
+        self.catalogs = load_catalogs(Path(self.theme) / "translations", self.config.languages)
+        self.labels = {lang: records.labels_for(lang, self.catalogs[lang].gettext) for lang in self.config.languages}
+
+    # --- the index: started as soon as everything is read ----------------------------------------------------
+    def start_index(self, generators) -> None:
+        if not self.config.enabled:
+            return
+        entries = self.entries(generators)
+        try:
+            self.run = IndexRun()
+            self.run.add(entries)
+        except SearchIndexError as error:
+            logger.error("Search: %s", error)
+            self.cancel()
+
+    def entries(self, generators) -> list[records.Entry]:
+        href = lambda path: join(self.settings["SITEURL"], path)  # noqa: E731
+        found = []
+        shop = self.context.get(CONTEXT_KEY)
+        if self.config.products and shop is not None:
+            for product in shop.products:
+                found.append(records.product_entry(product, self.labels, self.config.price_bands, href,
+                                                   self._thumbnail, format_money, product._content))
+        if self.config.posts:
+            for generator in generators:
+                if isinstance(generator, ArticlesGenerator):
+                    for post in chain(generator.articles, generator.translations):
+                        labels = self.labels.get(post.lang)
+                        if labels is not None and post.status == "published":
+                            found.append(records.post_entry(post, labels, href, self._thumbnail))
+        return found
+
+    def _thumbnail(self, src: str) -> str:
+        """The URL of a small WebP copy of a content image (the same copies the cards use), else of the image."""
+        images = self.settings.get(IMAGES_KEY)
+        copies = sorted(images.sources(src), key=lambda copy: copy[1]) if images is not None else []
+        chosen = next((url for url, width in copies if width >= THUMBNAIL_WIDTH), copies[-1][0] if copies else src)
+        return join(self.settings["SITEURL"], chosen)
+
+    def cancel(self) -> None:
+        if self.run is not None:
+            self.run.cancel()
+            self.run = None
+
+    # --- the pages, then the index -------------------------------------------------------------------------
+    def generate_output(self, writer):
+        if not self.config.enabled:
+            return
+        try:
+            self.write_pages(writer)
+        except BaseException:
+            self.cancel()
+            raise
+        self.write_index()
+
+    def write_pages(self, writer) -> None:
+        shop = self.context.get(CONTEXT_KEY)
+        products = shop.products if shop is not None and self.config.products else []
+        currency = shop.settings.currency if shop is not None else "EUR"
+        template = self.get_template("search")
+        for lang, url in self.config.pages:
+            labels = self.labels[lang]
+            page = SearchPage(lang=lang, title=self.catalogs[lang].gettext("Search"), description="", url=url,
+                              save_as=f"{url}index.html")
+            writer.write_file(page.save_as, template, self.context, page=page, url=url,
+                              relative_urls=self.settings["RELATIVE_URLS"],
+                              search_facets=records.facets(products, labels, self.config.price_bands, currency),
+                              search_types={"products": labels.products, "posts": labels.posts})
+
+    def write_index(self) -> None:
+        if self.run is None:
+            return
+        run, self.run = self.run, None
+        waited = time.monotonic()
+        try:
+            count = run.finish(Path(self.output_path), self.config.output)
+        except SearchIndexError as error:
+            logger.error("Search: %s; the site is built without a new index", error)
+            return
+        logger.info("Search: %s records from %s items indexed in %.1f s (waited %.1f s at the end)", count,
+                    run.entries, time.monotonic() - run.started, time.monotonic() - waited)
+
