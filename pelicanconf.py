@@ -180,7 +180,7 @@ SEARCH_PRICE_BANDS = ("50", "150", "500", "1500")
 # --- Theme and plugins ------------------------------------------------------
 THEME = "theme"
 PLUGIN_PATHS = ["plugins"]
-PLUGINS = ["core", "shop", "seo", "feeds", "comments", "search"]
+PLUGINS = ["core", "shop", "seo", "feeds", "comments", "forms", "search"]
 JINJA_ENVIRONMENT = {
     "autoescape": True,
     "trim_blocks": True,
@@ -208,6 +208,19 @@ TRANSLATION_FEED_RSS = None
 # True only when that URL is an https endpoint that unsubscribes on a POST (RFC 8058 one-click); then each
 # message's URL names its recipient with a token signed by $VETRINA_NEWSLETTER_SECRET, which the endpoint checks.
 NEWSLETTER_UNSUBSCRIBE_POST = False
+
+# --- Forms endpoint (orders, EU withdrawal, newsletter sign-up; `./vetrina forms`, also started by serve) --
+# Where browsers post; the endpoint stores each submission in SQLite and answers by SMTP (VETRINA_SMTP_*).
+FORMS_ENDPOINT = "http://127.0.0.1:8090"
+FORMS_DATABASE = ".forms/moduli.db"  # personal data: in an ignored folder, never committed
+# Only pages of this origin may post (None: SITEURL's; in development the dev server's, SITE_DEV_URL).
+FORMS_SITE_ORIGIN = None
+# A form sent to a third-party service instead of the endpoint, e.g. for the newsletter (the service is then the
+# list of record): {"newsletter": "https://buttondown.com/api/emails/embed-subscribe/cordeelegni"}.
+FORMS_SERVICES = {}
+# The price list orders are priced with again (None: output/cart.json here, SITEURL/cart.json in production).
+FORMS_CART_JSON = None
+FORMS_TRUSTED_PROXIES = ()  # reverse proxies whose X-Forwarded-For is believed (production: the web server)
 
 # --- Development ------------------------------------------------------------
 # Canonical URLs are written only when SITEURL is absolute (production).

@@ -21,3 +21,11 @@ PUBLISH_SHELL = True  # False when the host gives rsync but no shell (no release
 
 # Isso on the shop's own domain (behind the web server: see README); the build may reach it elsewhere.
 COMMENTS_ISSO_URL = os.environ.get("VETRINA_ISSO_URL", SITEURL + "/isso")
+
+# The forms endpoint on the shop's own domain, behind the same web server as Isso (see README).
+FORMS_ENDPOINT = os.environ.get("VETRINA_FORMS_URL", SITEURL + "/moduli")
+FORMS_TRUSTED_PROXIES = ("127.0.0.1", "::1")
+# With the unsubscribe key set, each newsletter's List-Unsubscribe points at the endpoint (one-click on https).
+if os.environ.get("VETRINA_NEWSLETTER_SECRET"):
+    NEWSLETTER_UNSUBSCRIBE_URL = FORMS_ENDPOINT + "/unsubscribe"
+    NEWSLETTER_UNSUBSCRIBE_POST = FORMS_ENDPOINT.startswith("https://")

@@ -25,6 +25,7 @@ HOST = "127.0.0.1"
 PYBABEL = Path(sys.executable).parent / "pybabel"
 ISSO_DIR = ROOT / ".isso"
 ISSO_PORT = 8080
+FORMS_LOG = ROOT / ".forms" / "forms.log"
 
 
 @task(help={"production": "build with publishconf.py (absolute URLs, canonical links)",
@@ -38,8 +39,9 @@ def build(c, production=False, debug=False):
     print(f"Built {sum(1 for _ in OUTPUT.rglob('*.html'))} pages into {OUTPUT.relative_to(ROOT)}/")
 
 
-@task(help={"port": "port on 127.0.0.1 (default 8000)", "comments": "start Isso for comments (default on)"})
-def serve(c, port=8000, comments=True):
+@task(help={"port": "port on 127.0.0.1 (default 8000)", "comments": "start Isso for comments (default on)",
+            "forms": "start the forms endpoint: orders, withdrawals, newsletter sign-ups (default on)"})
+def serve(c, port=8000, comments=True, forms=True):
     """Build, then serve on http://127.0.0.1:8000 (with Isso comments) and rebuild when a file changes.
 
     Rebuilds are warm (core.warm): one build process kept between saves, a staging folder whose unchanged files
@@ -48,12 +50,16 @@ def serve(c, port=8000, comments=True):
     from core import devserver, warm
 
     isso = devserver.start_isso(ISSO_DIR, HOST, int(port), ISSO_PORT) if comments else None
+    endpoint = start_forms(int(port)) if forms else None
     builds = warm.DevBuilds(ROOT, DEV_SETTINGS, OUTPUT, CONTENT)
     # Stopped by a signal or by Ctrl+C, the dev server always stops Isso and its build process too.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
         if not builds.build():
             raise Exit("Build failed: output/ still holds the last good build. Fix the problems listed above.", code=1)
+        if endpoint:
+            print(f"Forms: the endpoint on {endpoint[1]} (log in .forms/forms.log; without VETRINA_SMTP_HOST its "
+                  "messages are written to .forms/posta/)")
         if isso:
             print(f"Comments: Isso on http://{HOST}:{ISSO_PORT}/ (moderation links in .isso/isso.log, "
                   f"admin at http://{HOST}:{ISSO_PORT}/admin/ with the password in .isso/admin-password)")
@@ -64,6 +70,43 @@ def serve(c, port=8000, comments=True):
         builds.close()
         if isso:
             devserver.stop_isso(isso)
+        if endpoint:
+            from forms import server as forms_server
+
+            forms_server.stop(endpoint[0])
+
+
+def start_forms(site_port: int):
+    """The forms endpoint beside the dev server, for its exact origin: (process, URL)."""
+    from forms import server as forms_server
+    from forms.settings import FormsSettings
+    from core.build import load_settings
+
+    config = FormsSettings.from_settings(load_settings(DEV_SETTINGS), ROOT)
+    origin = f"http://{HOST}:{site_port}"
+    process = forms_server.start(DEV_SETTINGS, forms_port(config), FORMS_LOG,
+                                 "--set", f"FORMS_SITE_ORIGIN={origin!r}", "--set", f"SITE_DEV_URL={origin!r}")
+    forms_server.wait_until_ready(config.endpoint, process)
+    return process, config.endpoint
+
+
+def forms_port(config) -> int:
+    from urllib.parse import urlsplit
+
+    return urlsplit(config.endpoint).port or 8090
+
+
+@task(help={"port": "the port of the site whose pages post to it (default 8000)"})
+def forms(c, port=8000):
+    """Run the forms endpoint for development in the foreground (orders, withdrawals, newsletter sign-ups)."""
+    from core.build import load_settings
+    from forms.settings import FormsSettings
+
+    config = FormsSettings.from_settings(load_settings(DEV_SETTINGS), ROOT)
+    origin = f"http://{HOST}:{port}"
+    c.run(f"{sys.executable} -m forms.server {DEV_SETTINGS} --port {forms_port(config)} "
+          f"--set 'FORMS_SITE_ORIGIN={origin!r}' --set 'SITE_DEV_URL={origin!r}'", pty=False,
+          env={"PYTHONPATH": str(ROOT / "plugins")})
 
 
 @task(help={"port": "the port of the site that embeds the comments (default 8000)"})
@@ -178,6 +221,11 @@ def newsletter(c, send=False, dry_run=False, status=False, resend_in_doubt=False
 
     try:
         settings = load_settings(PROD_SETTINGS)
+        service = (settings.get("FORMS_SERVICES") or {}).get("newsletter")
+        if service and (send or resend_in_doubt) and not dry_run:
+            raise Exit(f"Newsletter: sign-ups go to {service} (FORMS_SERVICES['newsletter']): that service is the "
+                       "list of record and sends the newsletter, so --send is not used; remove the setting to send "
+                       "with Vetrina.", code=1)
         if status or unsubscribe:
             lines = digest.status(ROOT, settings) if status else [digest.unsubscribe(ROOT, settings, unsubscribe)]
             print("\n".join(lines))
@@ -284,7 +332,8 @@ def i18n(c):
 
     translations = ROOT / "theme" / "translations"
     pot = translations / "messages.pot"
-    c.run(f"{PYBABEL} extract -F babel.cfg -o {pot} --width 100 --no-location --sort-output "
+    # translate() and problem() are the forms endpoint's: the message is their second and third argument.
+    c.run(f"{PYBABEL} extract -F babel.cfg -k translate:2 -k problem:3 -o {pot} --width 100 --no-location --sort-output "
           f"--project=Vetrina --copyright-holder='Vetrina contributors' .")
     c.run(f"{PYBABEL} update -i {pot} -d {translations} --width 100 --no-fuzzy-matching")
     for catalog in [pot, *translations.glob("*/LC_MESSAGES/messages.po")]:

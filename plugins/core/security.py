@@ -246,8 +246,10 @@ def search_needs(settings) -> Needs:
 
 
 def forms_needs(settings) -> Needs:
-    """The forms plugin (FORMS_CONFIG with `endpoint`, the URL its forms post to), when on another origin."""
-    endpoint = getattr(settings.get("FORMS_CONFIG"), "endpoint", "")
+    """The forms plugin (FORMS_CONFIG with `endpoint`, the URL its forms post to, and `services`, third-party form
+    services a form may post to instead): the forms post there; only the endpoint is ever fetched."""
+    config = settings.get("FORMS_CONFIG")
+    endpoint = getattr(config, "endpoint", "")
     if not endpoint:
         return Needs("forms")
     origin = origin_of(endpoint)

@@ -1,0 +1,137 @@
+"""Run the forms endpoint: `python -m forms.server SETTINGS` (what `./vetrina forms` and `serve` start), and
+helpers that start it in the background for the dev server and the tests.
+
+Development uses the standard library's WSGI server, one thread per request, with a timer that delivers the
+messages left in the outbox. Production runs `forms.wsgi:application` in any WSGI server (see the README).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from socketserver import ThreadingMixIn
+from urllib.parse import urlsplit
+from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+
+from .app import FormsApp
+from .settings import FormsSettings
+
+logger = logging.getLogger(__name__)
+PLUGINS = Path(__file__).resolve().parents[1]
+
+
+class ThreadingServer(ThreadingMixIn, WSGIServer):
+    daemon_threads = True
+
+
+class QuietHandler(WSGIRequestHandler):
+    def log_message(self, format, *args):  # noqa: A002 (the standard library's name)
+        logger.debug(format, *args)
+
+
+def load(settings_file: Path, environ=os.environ, retry_every: float = 60, **overrides) -> FormsApp:
+    """The app for a Pelican settings file (its folder is the project's)."""
+    from pelican.settings import read_settings
+
+    settings_file = Path(settings_file).resolve()
+    root = settings_file.parent
+    settings = read_settings(str(settings_file), override=overrides or None)
+    config = FormsSettings.from_settings(settings, root)
+    theme = Path(settings.get("THEME") or "theme")
+    theme = theme if theme.is_absolute() else root / theme
+    return FormsApp(config, theme, root, environ=environ, timezone=settings.get("TIMEZONE") or "UTC",
+                    retry_every=retry_every)
+
+
+def deliver_every(app: FormsApp, seconds: float, stop: threading.Event) -> threading.Thread:
+    def loop():
+        while not stop.wait(seconds):
+            app.flush()
+
+    thread = threading.Thread(target=loop, name="forms-outbox", daemon=True)
+    thread.start()
+    return thread
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="forms", description="Run the forms endpoint for development.")
+    parser.add_argument("settings", type=Path, help="the Pelican settings file (pelicanconf.py)")
+    parser.add_argument("--port", type=int, default=0, help="default: the port of FORMS_ENDPOINT")
+    parser.add_argument("--retry-every", type=float, default=60, help="seconds between deliveries of the outbox")
+    parser.add_argument("--set", action="append", default=[], metavar="NAME=PYTHON",
+                        help="override a setting, e.g. --set 'FORMS_SITE_ORIGIN=\"http://127.0.0.1:8001\"'")
+    options = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    import ast
+
+    overrides = {}
+    for item in options.set:
+        name, _, value = item.partition("=")
+        overrides[name] = ast.literal_eval(value)
+    app = load(options.settings, retry_every=options.retry_every, **overrides)
+    port = options.port or urlsplit(app.config.endpoint).port or 8090
+    httpd = make_server("127.0.0.1", port, app, server_class=ThreadingServer, handler_class=QuietHandler)
+    stop = threading.Event()
+    deliver_every(app, options.retry_every, stop)
+    app.flush()
+    print(f"Forms endpoint on http://127.0.0.1:{port}/ for the site at {app.config.site_origin} "
+          f"(database {app.config.database})", flush=True)
+    try:
+        httpd.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        stop.set()
+        httpd.server_close()
+    return 0
+
+
+def command(settings_file: Path, port: int, *extra: str) -> list[str]:
+    return [sys.executable, "-m", "forms.server", str(settings_file), "--port", str(port), *extra]
+
+
+def start(settings_file: Path, port: int, log_path: Path, *extra: str, env: dict | None = None) -> subprocess.Popen:
+    """The endpoint in the background; its log (deliveries, refusals) goes to log_path."""
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    log = log_path.open("ab")
+    environment = {**(env if env is not None else os.environ)}
+    environment["PYTHONPATH"] = os.pathsep.join(filter(None, [str(PLUGINS), environment.get("PYTHONPATH", "")]))
+    return subprocess.Popen(command(settings_file, port, *extra), stdout=log, stderr=subprocess.STDOUT,
+                            env=environment, cwd=str(Path(settings_file).resolve().parent))
+
+
+def wait_until_ready(url: str, process: subprocess.Popen, timeout: float = 20) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the forms endpoint stopped at start (exit {process.returncode}); see its log")
+        try:
+            urllib.request.urlopen(f"{url}/", timeout=1)
+        except urllib.error.HTTPError:
+            return  # it answers (404 at its root)
+        except (urllib.error.URLError, OSError):
+            time.sleep(0.2)
+        else:
+            return
+    raise RuntimeError(f"the forms endpoint did not answer at {url} within {timeout} s")
+
+
+def stop(process: subprocess.Popen) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
