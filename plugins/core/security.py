@@ -66,6 +66,7 @@ ISSO_PAGE_DIRECTIVES = (
 SNIPCART_CDN = "https://cdn.snipcart.com"
 SNIPCART_APP = "https://app.snipcart.com"
 SNIPCART_PAYMENT = "https://payment.snipcart.com"
+PAYPAL_CHECKOUT = "https://www.paypal.com"  # the cart page's form posts to its /cgi-bin/webscr
 
 _HOST_SOURCE = re.compile(r"^(?:(?:https?|wss?)://)?(?:\*\.)?[a-z0-9-]+(?:\.[a-z0-9-]+)*(?::(?:\d{1,5}|\*))?(?:/\S*)?$",
                           re.IGNORECASE)
@@ -256,7 +257,15 @@ def forms_needs(settings) -> Needs:
     return Needs("forms", {"form-action": (origin,), "connect-src": (origin,)})
 
 
-FEATURES = (comments_needs, checkout_needs, search_needs, forms_needs)
+def cart_needs(settings) -> Needs:
+    """The cart (SHOP_CONFIG.cart): its files are the site's own; with PayPal its checkout posts the cart there."""
+    config = settings.get("SHOP_CONFIG")
+    if not getattr(config, "cart", False) or getattr(config, "checkout", "") != "paypal":
+        return Needs("cart")
+    return Needs("cart: PayPal cart upload", {"form-action": (PAYPAL_CHECKOUT,)})
+
+
+FEATURES = (comments_needs, checkout_needs, search_needs, forms_needs, cart_needs)
 
 
 # --- The policy ----------------------------------------------------------------------------------------------

@@ -14,7 +14,7 @@ from pelican.contents import Article
 from pelican.generators import Generator
 from pelican.utils import slugify
 
-from core import commentable, schedule
+from core import commentable, i18n, schedule
 from core.parallel import map_inherited, workers_of
 from core.urls import join
 
@@ -35,6 +35,26 @@ from .model import ProductError
 from .reading import FrontMatterFiles, date_field, review
 
 logger = logging.getLogger(__name__)
+
+
+@dataclasses.dataclass(frozen=True)
+class CartLink:
+    lang: str
+    url: str
+
+
+@dataclasses.dataclass(frozen=True)
+class CartPage:
+    """The cart page of one language, as the templates see a page: hidden, so noindex and out of the sitemap."""
+
+    title: str
+    lang: str
+    url: str
+    save_as: str
+    translations: tuple = ()
+    slug: str = "cart"
+    status: str = "hidden"
+    template: str = "cart"
 
 
 class ProductsGenerator(Generator):
@@ -357,6 +377,8 @@ class ProductsGenerator(Generator):
                               page=page, relative_urls=self.settings["RELATIVE_URLS"], url=page.url)
         self._write_catalogue_file()
         self._write_price_list()
+        if self.config.cart:
+            self._write_cart_pages(writer)
         if self.config.checkout == "snipcart":
             self._write_snipcart_json()
 
@@ -383,6 +405,18 @@ class ProductsGenerator(Generator):
         data = cart.PriceList.from_catalogue(self.shop, lambda path: join(site, path)).as_json()
         target = Path(self.output_path) / cart.FILE
         target.write_text(json.dumps(data, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
+
+    def _write_cart_pages(self, writer):
+        """The cart page once per language (/carrello/, /en/cart/): filled in the browser from cart.json."""
+        site = self.settings["SITE_CONFIG"]
+        catalogs = i18n.load_catalogs(Path(self.theme) / "translations", site.languages)
+        links = tuple(CartLink(lang, self.config.cart_page_url(lang, site.default_lang)) for lang in site.languages)
+        for link in links:
+            title = i18n.catalog_of(catalogs, link.lang, site.default_lang).gettext("Cart")
+            page = CartPage(title, link.lang, link.url, link.url + "index.html",
+                            tuple(other for other in links if other is not link))
+            writer.write_file(page.save_as, self.get_template("cart"), self.context, page=page,
+                              relative_urls=self.settings["RELATIVE_URLS"], url=page.url)
 
     def _write_snipcart_json(self):
         """The {id, price, url} file Snipcart's JSON crawler reads, one entry per sku that can be bought."""

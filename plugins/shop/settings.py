@@ -48,7 +48,15 @@ DEFAULTS = {
     # Each variant's own URL: the product page with this query parameter (?variante=CL-SQS-RED), which the
     # page's picker preselects; the canonical URL and the sitemap stay the product's.
     "SHOP_VARIANT_PARAMETER": "variante",
+    # The cart in the browser (localStorage, priced from cart.json): None turns it on for the email and paypal
+    # checkouts; Snipcart brings its own cart, and Stripe's payment links cannot take a cart's lines.
+    "SHOP_CART": None,
+    "SHOP_CART_URL": "carrello/",
+    "SHOP_CART_LANG_URL": "{lang}/cart/",
+    # PayPal's cart upload pays this account (its e-mail or merchant ID); empty: SHOP_ORDER_EMAIL.
+    "SHOP_PAYPAL_BUSINESS": "",
 }
+CART_CHECKOUTS = ("email", "paypal")
 CHECKOUT_MODES = ("email", "snipcart", "stripe", "paypal")
 
 
@@ -122,6 +130,14 @@ class ShopSettings:
     price_valid_days: int
     review_paths: tuple[str, ...]
     variant_parameter: str
+    cart: bool = False
+    cart_url: str = "carrello/"
+    cart_lang_url: str = "{lang}/cart/"
+    paypal_business: str = ""
+
+    def cart_page_url(self, lang: str, default_lang: str) -> str:
+        """The cart page's URL path in a language: SHOP_CART_URL in the site's, SHOP_CART_LANG_URL in others."""
+        return self.cart_url if lang == default_lang else self.cart_lang_url.format(lang=lang)
 
     @property
     def price_valid_until(self) -> dt.date:
@@ -169,6 +185,17 @@ class ShopSettings:
         variant_parameter = get("SHOP_VARIANT_PARAMETER")
         if not isinstance(variant_parameter, str) or not re.fullmatch(r"[a-z][a-z0-9_-]*", variant_parameter):
             raise ShopConfigurationError("SHOP_VARIANT_PARAMETER must be a lowercase word such as \"variante\"")
+        cart = _cart_on(get("SHOP_CART"), checkout)
+        for key in ("SHOP_CART_URL", "SHOP_CART_LANG_URL"):
+            url = get(key)
+            if not isinstance(url, str) or not url.endswith("/") or url.startswith("/") or "//" in url:
+                raise ShopConfigurationError(
+                    f"{key} must be a path such as \"carrello/\" (no leading slash, one at the end)")
+        if cart and checkout == "paypal" and not (get("SHOP_PAYPAL_BUSINESS") or order_email):
+            raise ShopConfigurationError("SHOP_CART with SHOP_CHECKOUT 'paypal' needs SHOP_PAYPAL_BUSINESS "
+                                         "(the PayPal account's e-mail or merchant ID)")
+        if "{lang}" not in get("SHOP_CART_LANG_URL"):
+            raise ShopConfigurationError("SHOP_CART_LANG_URL must contain {lang}, e.g. \"{lang}/cart/\"")
         if get("SHOP_RETURN_FEES") not in ("customer", "free"):
             raise ShopConfigurationError("SHOP_RETURN_FEES must be 'customer' or 'free'")
         return cls(
@@ -200,4 +227,23 @@ class ShopSettings:
             price_valid_days=valid_days,
             review_paths=tuple(get("SHOP_REVIEW_PATHS")),
             variant_parameter=variant_parameter,
+            cart=cart,
+            cart_url=get("SHOP_CART_URL"),
+            cart_lang_url=get("SHOP_CART_LANG_URL"),
+            paypal_business=get("SHOP_PAYPAL_BUSINESS") or order_email,
         )
+
+
+def _cart_on(value, checkout: str) -> bool:
+    """SHOP_CART: None follows the checkout; True is refused where the checkout cannot take a cart."""
+    if value is None:
+        return checkout in CART_CHECKOUTS
+    if not isinstance(value, bool):
+        raise ShopConfigurationError(
+            "SHOP_CART must be True, False or None (None: on with the email and paypal checkouts)")
+    if value and checkout not in CART_CHECKOUTS:
+        reason = ("Snipcart has a cart of its own" if checkout == "snipcart"
+                  else "a Stripe payment link sells fixed items, not a cart's lines")
+        raise ShopConfigurationError(f"SHOP_CART is True but SHOP_CHECKOUT is {checkout!r}: {reason}; "
+                                     "set SHOP_CART = None or use the email or paypal checkout")
+    return value
