@@ -598,6 +598,12 @@ def test_demo_pages_under_their_own_headers_report_no_violation(tmp_path, site, 
             page.wait_for_selector("textarea.isso-textarea", timeout=15000)
         page.wait_for_load_state("networkidle")
         assert page.evaluate("window.__violations") == [], path
+    # A search runs under the same policy: Pagefind's script, its worker and its WebAssembly.
+    response = page.goto(origin + "/cerca/?q=chitarra&type=prodotti")
+    assert response.headers["content-security-policy"] == expected["Content-Security-Policy"]
+    page.wait_for_selector(".search-result", timeout=15000)
+    page.wait_for_load_state("networkidle")
+    assert page.evaluate("window.__violations") == [], "/cerca/"
     stylesheet = context.request.get(origin + "/theme/css/main.css")
     assert stylesheet.headers["cache-control"] == "public, max-age=86400"
 
