@@ -100,35 +100,44 @@ class Endpoint:
             return [dict(row) for row in db.execute(sql, args)]
 
 
+def start_endpoint(folder, smtp_port: int, rate_limit: int = 100, retry_every: float = 0.5, site: str = SITE,
+                   port: int = 0) -> Endpoint:
+    """The endpoint as `./vetrina forms` runs it, with its own database and files in folder."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "cart.json").write_text(json.dumps(PRICES), encoding="utf-8")
+    port = port or free_port()
+    url = f"http://127.0.0.1:{port}"
+    settings = {"FORMS_ENDPOINT": url, "FORMS_SITE_ORIGIN": site, "SITE_DEV_URL": site,
+                "FORMS_DATABASE": str(folder / "moduli.db"), "FORMS_CART_JSON": str(folder / "cart.json"),
+                "FORMS_MAIL_DIR": str(folder / "posta"), "FORMS_TRUSTED_PROXIES": ("127.0.0.1",),
+                "FORMS_RATE_LIMIT": rate_limit, "NEWSLETTER_SUPPRESSION_FILE": str(folder / "disiscritti.txt")}
+    extra = ["--retry-every", str(retry_every)]
+    for name, value in settings.items():
+        extra += ["--set", f"{name}={value!r}"]
+    env = {"PATH": "/usr/bin:/bin", "VETRINA_SMTP_HOST": "127.0.0.1", "VETRINA_SMTP_PORT": str(smtp_port),
+           "VETRINA_SMTP_STARTTLS": "false", "VETRINA_SMTP_FROM": FROM,
+           "VETRINA_NEWSLETTER_RECIPIENTS": str(folder / "iscritti.txt"), "VETRINA_NEWSLETTER_SECRET": SECRET}
+    process = forms_server.start(ROOT / "pelicanconf.py", port, folder / "forms.log", *extra, env=env)
+    try:
+        forms_server.wait_until_ready(url, process)
+    except BaseException:
+        forms_server.stop(process)
+        raise
+    return Endpoint(url, folder, process)
+
+
 @pytest.fixture
 def endpoint(tmp_path):
     started = []
 
-    def start(smtp_port: int, rate_limit: int = 100, retry_every: float = 0.5):
-        folder = tmp_path / f"endpoint-{len(started)}"
-        folder.mkdir()
-        (folder / "cart.json").write_text(json.dumps(PRICES), encoding="utf-8")
-        port = free_port()
-        url = f"http://127.0.0.1:{port}"
-        settings = {"FORMS_ENDPOINT": url, "FORMS_SITE_ORIGIN": SITE, "SITE_DEV_URL": SITE,
-                    "FORMS_DATABASE": str(folder / "moduli.db"), "FORMS_CART_JSON": str(folder / "cart.json"),
-                    "FORMS_MAIL_DIR": str(folder / "posta"), "FORMS_TRUSTED_PROXIES": ("127.0.0.1",),
-                    "FORMS_RATE_LIMIT": rate_limit, "NEWSLETTER_SUPPRESSION_FILE": str(folder / "disiscritti.txt")}
-        extra = ["--retry-every", str(retry_every)]
-        for name, value in settings.items():
-            extra += ["--set", f"{name}={value!r}"]
-        env = {"PATH": "/usr/bin:/bin", "VETRINA_SMTP_HOST": "127.0.0.1", "VETRINA_SMTP_PORT": str(smtp_port),
-               "VETRINA_SMTP_STARTTLS": "false", "VETRINA_SMTP_FROM": FROM,
-               "VETRINA_NEWSLETTER_RECIPIENTS": str(folder / "iscritti.txt"), "VETRINA_NEWSLETTER_SECRET": SECRET}
-        process = forms_server.start(ROOT / "pelicanconf.py", port, folder / "forms.log", *extra, env=env)
-        started.append(process)
-        forms_server.wait_until_ready(url, process)
-        return Endpoint(url, folder, process)
+    def start(smtp_port: int, **options):
+        started.append(start_endpoint(tmp_path / f"endpoint-{len(started)}", smtp_port, **options))
+        return started[-1]
 
     yield start
-    for process in started:
-        if process.poll() is None:
-            forms_server.stop(process)
+    for running in started:
+        if running.process.poll() is None:
+            forms_server.stop(running.process)
 
 
 WITHDRAWAL = {"name": "Anna Rossi", "order": "2026-00042", "email": "anna@example.org",
