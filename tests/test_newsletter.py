@@ -12,6 +12,7 @@ import email
 import json
 import threading
 from collections import Counter
+from decimal import Decimal
 from email import policy
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
@@ -29,6 +30,7 @@ from newsletter import (NewsletterError, journal, lock, mail, oneclick, plan, re
                         unsubscribe)
 from newsletter.journal import Journal, JournalError, State
 from newsletter.settings import NewsletterConfigurationError, NewsletterSettings
+from shop.catalog import format_money
 
 SITE = "https://www.cordeelegni.example"
 TODAY = "2026-11-22"
@@ -222,6 +224,23 @@ def test_digest_is_sent_once_as_multipart_with_unsubscribe_headers_and_utm_links
     assert "1.189,00" in text
     [issue] = shop.issues()
     assert issue["number"] == 1 and issue["recipients"] == 2 and issue["date"] == TODAY
+
+
+def test_each_product_card_in_the_digest_states_vat_and_the_shipping_of_shop_json(shop):
+    shop.newsletter()
+    soup = BeautifulSoup(html_part(shop.inbox.messages[0]), "html.parser")
+    records = {p["url"]: p for p in json.loads((shop.outputs["one"] / "shop.json").read_text(encoding="utf-8"))["products"]}
+    cards = soup.select("table[style*=\"e3d9cc\"]")  # the card macro's own border
+    assert cards
+    for card in cards:
+        url = card.find("a")["href"].split("?")[0]
+        offer = records[url]["lowest_offer"]
+        terms = next(p for p in card.find_all("p") if p.get_text().startswith("IVA inclusa"))
+        text = terms.get_text(" ", strip=True)
+        if Decimal(offer["shipping"]):
+            assert text == f"IVA inclusa · spedizione {format_money(offer['shipping'], 'EUR', 'it')}", text
+        else:
+            assert text in ("IVA inclusa · spedizione gratuita", "IVA inclusa · nessuna spedizione: consegna per e-mail")
 
 
 def one_click_settings() -> dict:

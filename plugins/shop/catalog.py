@@ -267,9 +267,11 @@ class Catalog:
             "images": [{"src": absolute(image.src), "alt": image.alt} for image in product.images],
             "rating": {"value": product.rating.value_text, "count": product.rating.count} if product.rating else None,
             "from_price": len(product.variants) > 1,
-            "lowest_offer": offer_record(lowest),
+            "digital": product.digital,
+            "lowest_offer": {**offer_record(lowest), "shipping": price_text(self.shipping(product, lowest).rate)},
             "offers": [{**offer_record(sold.offer), "name": sold.name, "url": absolute(sold.url),
-                        "image": absolute(sold.image.src)} for sold in product.sold],
+                        "image": absolute(sold.image.src),
+                        "shipping": price_text(self.shipping(product, sold.offer).rate)} for sold in product.sold],
         }
 
     def as_json(self, absolute) -> dict:
