@@ -216,7 +216,8 @@
     .then(function (response) { if (!response.ok) throw new Error(response.status); return response.json(); })
     .then(function (data) {
       list = data;
-      format = new Intl.NumberFormat(lang, { style: "currency", currency: list.currency });
+      // "always": CLDR leaves Italian four-digit amounts ungrouped (1299,00 €); the site writes 1.299,00 €.
+      format = new Intl.NumberFormat(lang, { style: "currency", currency: list.currency, useGrouping: "always" });
       draw();
       addEventListener("storage", function (event) { if (event.key === KEY) draw(); });
     })
