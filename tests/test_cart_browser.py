@@ -210,3 +210,31 @@ def test_a_filled_cart_has_no_axe_violation(demo_output, scheme):
             open_cart(tab, origin, [(AMPLIFIER, 2), (TUNER, 1), ("GONE-1", 1)])
             assert violations(tab, script) == [], viewport
             context.close()
+
+
+def test_the_paypal_cart_upload_carries_every_line_and_the_one_parcel(build_site):
+    from shop_fixtures import catalogue, product_file
+
+    content = {"images/p.png": catalogue()["images/p.png"],
+               "products/a.md": product_file(checkout={"paypal": "https://www.paypal.com/ncp/payment/A"}),
+               "products/b.md": product_file(title="Cavo", slug="cavo", sku="C-1", price="12.50",
+                                             checkout={"paypal": "https://www.paypal.com/ncp/payment/B"})}
+    output = build_site(content, SHOP_TODAY="2026-11-22", SHOP_CHECKOUT="paypal", SHOP_FREE_SHIPPING_FROM="1000.00",
+                        SHOP_PAYPAL_BUSINESS="cassa@negozio.example")
+    prices = PriceList.from_json(json.loads((output / "cart.json").read_text(encoding="utf-8")))
+    expected = prices.totals([("T-1", 1), ("C-1", 2)])
+    with serving(output) as origin, chromium() as browser:
+        tab = browser.new_page()
+        open_cart(tab, origin, [("T-1", 1), ("C-1", 2)])
+        fields = tab.locator("form[data-cart-paypal] input[type=hidden]").evaluate_all(
+            "els => els.map(e => [e.name, e.value])")
+    posted = dict(fields)
+    assert posted["cmd"] == "_cart" and posted["upload"] == "1" and posted["business"] == "cassa@negozio.example"
+    assert posted["currency_code"] == "EUR" and posted["no_shipping"] == "2"
+    for n, line in enumerate(expected.lines, start=1):
+        assert (posted[f"item_name_{n}"], posted[f"item_number_{n}"], posted[f"amount_{n}"],
+                posted[f"quantity_{n}"]) == (line.offer.name, line.offer.sku, str(line.offer.price), str(line.quantity))
+    shipping = sum(Decimal(posted[f"shipping_{n}"]) for n in range(1, len(expected.lines) + 1))
+    assert shipping == expected.shipping > 0 and posted["shipping2_1"] == "0.00"
+    paid = sum(Decimal(posted[f"amount_{n}"]) * int(posted[f"quantity_{n}"]) for n in range(1, 3)) + shipping
+    assert paid == expected.total

@@ -134,6 +134,9 @@ def test_one_price_on_page_button_json_ld_snipcart_merchant_shop_json_and_newsle
     shop_json = json.loads((output / "shop.json").read_text(encoding="utf-8"))
     assert {offer["sku"]: Decimal(offer["price"]) for p in shop_json["products"] for offer in p["offers"]} == EXPECTED
     assert {p["id"]: Decimal(p["lowest_offer"]["price"]) for p in shop_json["products"]} == lowest
+    cart_json = json.loads((output / "cart.json").read_text(encoding="utf-8"))  # what the cart computes with
+    assert {sku: Decimal(entry[1]) for sku, entry in cart_json["offers"].items()} == EXPECTED
+    assert {sku for sku, entry in cart_json["offers"].items() if not entry[3]} == {"P-1"}  # sold out
     assert all(p["url"].startswith("https://") for p in shop_json["products"])
 
     by_url = {p["url"]: p["id"] for p in shop_json["products"]}
