@@ -121,6 +121,17 @@ def test_action_names_the_endpoint_or_the_service():
     assert config.origins == ("http://127.0.0.1:8090", "https://buttondown.com")
     with pytest.raises(KeyError):
         config.action("contact")
+    assert config.email_field("newsletter") == "email" and config.email_field("order") == "email"
+
+
+@pytest.mark.parametrize("service, field", [
+    ("https://cordeelegni.us21.list-manage.com/subscribe/post?u=1&id=2", "EMAIL"),
+    ("https://assets.mailerlite.com/jsonp/1/forms/2/subscribe", "fields[email]"),
+    ("https://liste.cordeelegni.example/subscription/form", "email"),
+])
+def test_the_address_field_is_named_as_the_service_expects(service, field):
+    config = FormsSettings.from_settings(settings(FORMS_SERVICES={"newsletter": service}))
+    assert config.email_field("newsletter") == field
 
 
 def test_production_origin_and_price_list_come_from_siteurl():

@@ -39,6 +39,9 @@ DEFAULTS = {
     "FORMS_PRIVACY_PAGE": "privacy/",
 }
 FORMS = ("order", "withdrawal", "newsletter", "unsubscribe")
+# What a service calls the address field of its sign-up form (Mailchimp's merge tag, MailerLite's fields[]);
+# Buttondown, listmonk and the endpoint call it "email".
+EMAIL_FIELDS = {"list-manage.com": "EMAIL", "mailerlite.com": "fields[email]"}
 PATHS = {"order": "/order", "withdrawal": "/withdrawal", "newsletter": "/newsletter", "unsubscribe": "/unsubscribe"}
 
 
@@ -100,6 +103,12 @@ class FormsSettings:
         if name not in FORMS:
             raise KeyError(f"no form {name!r}: the forms are {', '.join(FORMS)}")
         return self.services.get(name) or self.endpoint + PATHS[name]
+
+    def email_field(self, name: str) -> str:
+        """The name of the address field of form `name`, as whoever receives it expects it."""
+        host = (urlsplit(self.services.get(name, "")).hostname or "").lower()
+        return next((field for domain, field in EMAIL_FIELDS.items()
+                     if host == domain or host.endswith("." + domain)), "email")
 
     def external(self, name: str) -> bool:
         """Whether the form posts to a third-party service (then the endpoint does not handle it)."""
