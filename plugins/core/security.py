@@ -254,7 +254,8 @@ def forms_needs(settings) -> Needs:
     if not endpoint:
         return Needs("forms")
     origin = origin_of(endpoint)
-    return Needs("forms", {"form-action": (origin,), "connect-src": (origin,)})
+    services = tuple(origin_of(url) for url in getattr(config, "services", {}).values())
+    return Needs("forms", {"form-action": tuple(dict.fromkeys((origin, *services))), "connect-src": (origin,)})
 
 
 def cart_needs(settings) -> Needs:
