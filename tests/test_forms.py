@@ -175,7 +175,7 @@ def demo(tmp_path_factory):
     from conftest import ROOT, run_build
 
     base = tmp_path_factory.mktemp("forms-demo")
-    return run_build(ROOT / "content", base / "out", FORMS_ENDPOINT="http://127.0.0.1:8765")
+    return run_build(ROOT / "content", base / "out", FORMS_ENDPOINT="http://127.0.0.1:8765", SITE_WORKERS=1)
 
 
 def soup_of(path):

@@ -30,7 +30,8 @@ def shop(tmp_path_factory):
     controller.start()
     port = free_port()
     with serving(output) as origin:
-        run_build(ROOT / "content", output, FORMS_ENDPOINT=f"http://127.0.0.1:{port}")
+        # One process (the same output): the side worker of image encoding is not what is tested here.
+        run_build(ROOT / "content", output, FORMS_ENDPOINT=f"http://127.0.0.1:{port}", SITE_WORKERS=1)
         endpoint = start_endpoint(base / "endpoint", controller.port, site=origin, port=port)
         try:
             yield origin, endpoint, inbox
