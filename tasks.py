@@ -104,8 +104,11 @@ def forms(c, port=8000):
 
     config = FormsSettings.from_settings(load_settings(DEV_SETTINGS), ROOT)
     origin = f"http://{HOST}:{port}"
-    c.run(f"{sys.executable} -m forms.server {DEV_SETTINGS} --port {forms_port(config)} "
-          f"--set 'FORMS_SITE_ORIGIN={origin!r}' --set 'SITE_DEV_URL={origin!r}'", pty=False,
+    import shlex
+
+    overrides = [f"FORMS_SITE_ORIGIN={origin!r}", f"SITE_DEV_URL={origin!r}"]
+    c.run(" ".join([sys.executable, "-m", "forms.server", str(DEV_SETTINGS), "--port", str(forms_port(config)),
+                    *(f"--set {shlex.quote(item)}" for item in overrides)]), pty=False,
           env={"PYTHONPATH": str(ROOT / "plugins")})
 
 

@@ -228,3 +228,20 @@ def test_security_policy_lets_the_forms_post_to_the_endpoint(demo):
     policy = next(line for line in headers.splitlines() if "Content-Security-Policy" in line)
     form_action = next(part for part in policy.split(";") if "form-action" in part).split()
     assert "http://127.0.0.1:8765" in form_action and "'self'" in form_action
+
+
+def test_newsletter_send_refuses_when_a_service_is_the_list_of_record(monkeypatch):
+    import tasks
+    from invoke import Context
+    from invoke.exceptions import Exit
+
+    from core import build
+
+    service = "https://buttondown.com/api/emails/embed-subscribe/cordeelegni"
+    real = build.load_settings
+    monkeypatch.setattr(build, "load_settings", lambda path: {**real(path), "FORMS_SERVICES": {"newsletter": service}})
+    monkeypatch.setattr(build, "build_site", lambda *args, **kwargs: pytest.fail("no build before the refusal"))
+    with pytest.raises(Exit) as failure:
+        tasks.newsletter(Context(), send=True)
+    assert service in failure.value.message and "--send is not used" in failure.value.message
+    assert "\n" not in failure.value.message
