@@ -391,3 +391,32 @@ def test_the_answer_pages_are_valid_html(smtp, endpoint, tmp_path):
     for number, body in enumerate(forms.pages):
         (folder / f"{number}.html").write_text(body, encoding="utf-8")
     assert jar and checks.invalid_html(folder) == []
+
+
+def test_an_unconfirmed_sign_up_expires(smtp, endpoint):
+    controller, inbox = smtp
+    forms = endpoint(controller.port)
+    signup = {"email": "ugo@example.org", "consent": "yes", "lang": "it"}
+    forms.request("/newsletter", signup)
+    token = parse_qs(urlsplit(confirmation_link(inbox.wait_for(1)[0][1])).query)["token"][0]
+    with sqlite3.connect(forms.folder / "moduli.db") as db:  # three days pass
+        db.execute("UPDATE subscribers SET requested = '2026-01-01T00:00:00+00:00', "
+                   "mailed = '2026-01-01T00:00:00+00:00'")
+    status, page, _ = forms.request("/newsletter/confirm", {"token": token, "lang": "it"}, origin=forms.url)
+    assert status == 404 and not (forms.folder / "iscritti.txt").exists()
+    forms.request("/newsletter", signup)  # a new sign-up: a new link, and the old one stays void
+    inbox.wait_for(2)
+    fresh = parse_qs(urlsplit(confirmation_link(inbox.received[-1][1])).query)["token"][0]
+    assert fresh != token
+    assert forms.request("/newsletter/confirm", {"token": token}, origin=forms.url)[0] == 404
+    assert forms.request("/newsletter/confirm", {"token": fresh}, origin=forms.url)[0] == 200
+
+
+def test_an_order_with_the_same_nonce_is_one_order_even_when_edited(smtp, endpoint):
+    controller, inbox = smtp
+    forms = endpoint(controller.port)
+    forms.request("/order", order_form(nonce="c0ffee"))
+    status, page, _ = forms.request("/order", order_form(nonce="c0ffee", note="un'altra nota"))
+    assert status == 200 and len(forms.rows("SELECT id FROM submissions")) == 1
+    forms.request("/order", order_form(nonce="bada55"))
+    assert len(forms.rows("SELECT id FROM submissions")) == 2

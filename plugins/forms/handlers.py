@@ -185,7 +185,7 @@ def signup(app, request, lang):
                        "requested = excluded.requested, mailed = excluded.mailed, ip = excluded.ip",
                        (key, address, lang, token_hash(token), stamp(moment), stamp(moment), request.ip))
             link = f"{app.config.endpoint}/newsletter/confirm?token={token}&lang={lang}"
-            app.store.queue(db, f"signup:{key}:{stamp(moment)}", "confirm", address, message(
+            app.store.queue(db, f"signup:{key}:{token_hash(token)[:16]}", "confirm", address, message(
                 app.sender, address, app.renderer.translate(lang, "Confirm your subscription to the newsletter"),
                 app.renderer.render(lang, "mail/signup.txt", link=link,
                                     hours=app.config.signup_expires_hours)))

@@ -28,7 +28,7 @@ CREATE TABLE IF NOT EXISTS submissions (
 );
 CREATE TABLE IF NOT EXISTS outbox (
     id INTEGER PRIMARY KEY,
-    submission TEXT NOT NULL,      -- "order:12", "withdrawal:3", "signup:<address>:<time>"
+    submission TEXT NOT NULL,      -- "order:12", "withdrawal:3", "signup:<address>:<its link's token, hashed>"
     purpose TEXT NOT NULL,         -- shop | customer | confirm
     recipient TEXT NOT NULL,
     message BLOB NOT NULL,         -- the whole message, Message-ID included
