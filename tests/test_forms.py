@@ -76,6 +76,12 @@ def test_order_problems_name_the_field(values, field):
     assert field in problems.fields
 
 
+def test_one_line_fields_stay_on_one_line():
+    form, problems = validate.order(fields(sku="CL-A", quantity="1", name="Anna\r\nBcc: altri@example.org",
+                                           email="a@example.org", address="Via Roma 1\r\nBologna"))
+    assert not problems and form.name == "Anna Bcc: altri@example.org" and form.address == "Via Roma 1\nBologna"
+
+
 def test_a_total_that_is_not_a_number_is_ignored_not_trusted():
     form, problems = validate.order(fields(sku="CL-A", quantity="1", name="A", email="a@example.org",
                                            address="x", total="NaN"))

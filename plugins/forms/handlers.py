@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import logging
 import secrets
 import urllib.request
 from decimal import Decimal
@@ -19,6 +20,7 @@ from .mailer import message
 from .render import N_
 from .store import as_json, now, parse, stamp
 
+logger = logging.getLogger(__name__)
 DRAFT_HOURS = 24  # a withdrawal not confirmed within this is forgotten
 
 
@@ -49,7 +51,7 @@ def order(app, request, lang):
         return app.problem(lang, 400, "The order could not be priced: %(reason)s. Please check the cart.",
                            reason=str(error))
     except (OSError, ValueError) as error:
-        app_logger().error("forms: the price list %s could not be read: %s", app.config.cart_json, error)
+        logger.error("forms: the price list %s could not be read: %s", app.config.cart_json, error)
         return app.problem(lang, 503, "Orders cannot be received right now. Please try again later.")
     lines = [{"sku": line.offer.sku, "name": line.offer.name, "quantity": line.quantity,
               "price": str(line.offer.price), "total": str(line.total)} for line in totals.lines]
@@ -93,12 +95,6 @@ def order(app, request, lang):
 
 def order_reference(number: int, received: dt.datetime) -> str:
     return f"{received.year}-{number:05d}"
-
-
-def app_logger():
-    import logging
-
-    return logging.getLogger("forms.app")
 
 
 def form_problems(app, lang, problems):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
+from email import message_from_bytes, policy
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from pathlib import Path
@@ -60,10 +61,8 @@ class SmtpPost:
         if not self.session.connected:
             try:
                 self.session.open()
-            except (OSError, Exception) as error:  # smtplib's errors, refused connections, TLS failures
+            except Exception as error:  # smtplib's errors, refused connections, TLS failures, a bad login
                 return smtp.Delivery(smtp.Outcome.DROPPED, f"could not connect to {self.settings.host}: {error}")
-        from email import message_from_bytes, policy
-
         parsed = message_from_bytes(bytes(row["message"]), policy=policy.default)
         return self.session.deliver(self.settings.envelope_from, row["recipient"], smtp.wire_bytes(parsed))
 

@@ -8,6 +8,7 @@ messages left in the outbox. Production runs `forms.wsgi:application` in any WSG
 from __future__ import annotations
 
 import argparse
+import ast
 import logging
 import os
 import subprocess
@@ -70,8 +71,6 @@ def main(argv=None) -> int:
                         help="override a setting, e.g. --set 'FORMS_SITE_ORIGIN=\"http://127.0.0.1:8001\"'")
     options = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
-    import ast
-
     overrides = {}
     for item in options.set:
         name, _, value = item.partition("=")

@@ -33,10 +33,16 @@ class Problems(list):
         return {name for name, _ in self}
 
 
+MULTILINE = ("address", "note", "items")
+
+
 def one(fields: dict, name: str, problems: Problems, required: bool = True) -> str:
-    """The field's single value, stripped; a missing required one or one too long is a problem."""
+    """The field's single value, stripped (a one-line field on one line, since names go into mail headers);
+    a missing required one or one too long is a problem."""
     values = fields.get(name) or [""]
     value = values[0].strip().replace("\r\n", "\n")
+    if name not in MULTILINE:
+        value = " ".join(value.split())
     if len(value) > LIMITS.get(name, 200):
         problems.add(name, N_("This is too long."))
     elif required and not value:
