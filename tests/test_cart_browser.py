@@ -22,9 +22,16 @@ def money(amount, lang="it") -> str:
 
 
 @pytest.fixture(scope="module")
-def shop(demo_output):
+def browser():
+    """One Chromium for the module (Playwright's sync API runs one session per thread at a time)."""
+    with chromium() as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def shop(demo_output, browser):
     data = json.loads((demo_output / "cart.json").read_text(encoding="utf-8"))
-    with serving(demo_output) as origin, chromium() as browser:
+    with serving(demo_output) as origin:
         context = browser.new_context()
         tab = context.new_page()
         problems = []
@@ -199,11 +206,11 @@ def test_an_empty_cart_says_so_and_links_the_products(shop):
 
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])
-def test_a_filled_cart_has_no_axe_violation(demo_output, scheme):
+def test_a_filled_cart_has_no_axe_violation(demo_output, browser, scheme):
     from test_accessibility import axe_script, violations
 
     script = axe_script()
-    with serving(demo_output) as origin, chromium() as browser:
+    with serving(demo_output) as origin:
         for viewport in ({"width": 1280, "height": 900}, {"width": 390, "height": 844}):
             context = browser.new_context(viewport=viewport, color_scheme=scheme)
             tab = context.new_page()
@@ -212,7 +219,7 @@ def test_a_filled_cart_has_no_axe_violation(demo_output, scheme):
             context.close()
 
 
-def test_the_paypal_cart_upload_carries_every_line_and_the_one_parcel(build_site):
+def test_the_paypal_cart_upload_carries_every_line_and_the_one_parcel(build_site, browser):
     from shop_fixtures import catalogue, product_file
 
     content = {"images/p.png": catalogue()["images/p.png"],
@@ -223,11 +230,12 @@ def test_the_paypal_cart_upload_carries_every_line_and_the_one_parcel(build_site
                         SHOP_PAYPAL_BUSINESS="cassa@negozio.example")
     prices = PriceList.from_json(json.loads((output / "cart.json").read_text(encoding="utf-8")))
     expected = prices.totals([("T-1", 1), ("C-1", 2)])
-    with serving(output) as origin, chromium() as browser:
+    with serving(output) as origin:
         tab = browser.new_page()
         open_cart(tab, origin, [("T-1", 1), ("C-1", 2)])
         fields = tab.locator("form[data-cart-paypal] input[type=hidden]").evaluate_all(
             "els => els.map(e => [e.name, e.value])")
+        tab.close()
     posted = dict(fields)
     assert posted["cmd"] == "_cart" and posted["upload"] == "1" and posted["business"] == "cassa@negozio.example"
     assert posted["currency_code"] == "EUR" and posted["no_shipping"] == "2"
