@@ -131,3 +131,46 @@ def test_one_click_unsubscribe_by_post(shop, page):
     page.get_by_role("button", name="Cancella l'iscrizione").click()
     assert page.locator("h1").inner_text() == "Iscrizione cancellata"
     assert other in (endpoint.folder / "disiscritti.txt").read_text(encoding="utf-8").split("\n")
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_the_endpoint_s_pages_have_no_axe_violation(shop, scheme):
+    from test_accessibility import axe_script, violations
+
+    origin, endpoint, inbox = shop
+    script = axe_script()
+    found = {}
+    with chromium() as browser:
+        # axe is injected as an inline script, which the endpoint's own policy (rightly) refuses.
+        context = browser.new_context(color_scheme=scheme, bypass_csp=True)
+        tab = context.new_page()
+
+        def check(name):
+            tab.wait_for_load_state("networkidle")
+            problems = violations(tab, script)
+            if problems:
+                found[name] = problems
+
+        tab.goto(f"{origin}/recesso/")
+        tab.get_by_label("Nome").fill("Sara Conti")
+        tab.get_by_label("Numero d'ordine").fill("2026-00078")
+        tab.locator("#withdrawal-email").fill(f"sara-{scheme}@example.org")
+        tab.get_by_role("button", name="Continua").click()
+        check("withdrawal confirmation")
+        tab.get_by_role("button", name="Conferma il recesso").click()
+        check("withdrawal received")
+        tab.goto(f"{origin}/")
+        tab.locator("#footer-newsletter-email").fill(f"iscritta-{scheme}@example.org")
+        tab.locator("#footer-newsletter-consent").check()
+        tab.locator("footer form.signup-form button").click()
+        check("sign-up sent")
+        link = next(word for word in wait_for_mail(inbox, f"iscritta-{scheme}@example.org").get_content().split()
+                    if "/newsletter/confirm?" in word)
+        tab.goto(link)
+        check("sign-up confirmation")
+        tab.get_by_role("button", name="Conferma l'iscrizione").click()
+        check("sign-up confirmed")
+        tab.goto(f"{endpoint.url}/unsubscribe?a=sara@example.org&t=wrong")
+        check("problem page")
+        context.close()
+    assert not found, found
