@@ -1,54 +1,41 @@
 """The indexing process: Pagefind's Python API fed with the build's entries, while the build renders its pages.
 
-Run by the build as `python worker.py PARENT_PID` (a script of its own, so it needs nothing of the build).
-It reads one JSON message a line on standard input: {"entry": {...}} for each item (its text, body HTML and
-records), then {"write": FOLDER}; it then writes one index per language into FOLDER/<language>/ and answers one JSON line on standard
-output ({"ok": true, "records": N} or {"error": "..."}). End of input before "write", or a build that is no
-longer running, ends it without writing anything.
+Run by the build as `python worker.py PARENT_PID FOLDER`, where FOLDER holds `entries.jsonl` (one JSON entry a
+line: an item's text, its body's HTML and its records). It indexes them, writes one bundle per language into
+FOLDER/<language>/, removes the entries and answers one JSON line on standard output ({"ok": true, "records": N,
+"languages": [...]} or {"error": "..."}). A build that is no longer running ends it without an answer.
 """
 
 from __future__ import annotations
 
 import asyncio
 import base64
+import html
 import json
 import os
+import re
 import sys
-from html.parser import HTMLParser
+from pathlib import Path
 
-SKIPPED_ELEMENTS = {"script", "style", "template"}
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the plugins folder: core.text
+
+from core.text import NOT_MARKUP, TAG_REST  # noqa: E402
+
+ENTRIES_FILE = "entries.jsonl"
 PARENT_CHECK = 1.0  # seconds between two checks that the build is still running
-# Bundle files only Pagefind's ready-made interfaces use: the shop's page has its own, on pagefind.js.
+IN_FLIGHT = 64  # records handed to Pagefind before its answers are awaited
+# Bundle files the shop's page never loads: Pagefind's ready-made interfaces (the page has its own, on
+# pagefind.js) and its web worker (search.js runs Pagefind on the page's own thread, noWorker).
 UNUSED_FILES = ("pagefind-ui.js", "pagefind-ui.css", "pagefind-modular-ui.js", "pagefind-modular-ui.css",
-                "pagefind-component-ui.js", "pagefind-component-ui.css", "pagefind-highlight.js")
+                "pagefind-component-ui.js", "pagefind-component-ui.css", "pagefind-highlight.js",
+                "pagefind-worker.js")
+# What is not text in the build's own body HTML: comments, scripts and styles with their content, and tags.
+NOT_TEXT = re.compile(rf"{NOT_MARKUP}|</?[a-z][^\s/>]*{TAG_REST}|<![^>]*>", re.IGNORECASE | re.DOTALL)
 
 
-class TextOf(HTMLParser):
-    """The visible text of an HTML fragment (the standard library's parser: no tree is built)."""
-
-    def __init__(self):
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-        self.skipping = 0
-
-    def handle_starttag(self, tag, attrs):
-        if tag in SKIPPED_ELEMENTS:
-            self.skipping += 1
-
-    def handle_endtag(self, tag):
-        if tag in SKIPPED_ELEMENTS and self.skipping:
-            self.skipping -= 1
-
-    def handle_data(self, data):
-        if not self.skipping:
-            self.parts.append(data)
-
-
-def text_of(html: str) -> str:
-    parser = TextOf()
-    parser.feed(html or "")
-    parser.close()
-    return " ".join(" ".join(parser.parts).split())
+def text_of(body: str) -> str:
+    """The visible text of the build's body HTML (a scan, as core.text's other scans of it: no tree is built)."""
+    return " ".join(html.unescape(NOT_TEXT.sub(" ", body or "")).split())
 
 
 def service_class():
@@ -80,38 +67,44 @@ def service_class():
     return Service
 
 
-async def add_entry(indexes, entry: dict) -> int:
-    content = " ".join(part for part in (entry.get("text", ""), text_of(entry.get("html", ""))) if part)
-    for record in entry["records"]:
-        index = await indexes(record["language"])
-        await index.add_custom_record(url=record["url"], content=content, language=record["language"],
-                                      meta=record.get("meta") or {}, filters=record.get("filters") or {},
-                                      sort=record.get("sort") or {})
-    return len(entry["records"])
-
-
 class Indexes:
     """One index per language, each written as a bundle of its own (FOLDER/<language>/): Pagefind keeps one
     record per URL in an index, and a product has one URL in every language."""
 
     def __init__(self, service):
         self.service = service
-        self.made: dict[str, asyncio.Future] = {}
+        self.made: dict[str, object] = {}
 
-    def __call__(self, lang: str):
+    async def of(self, lang: str):
         if lang not in self.made:
-            self.made[lang] = asyncio.ensure_future(self.service.create_index({"force_language": lang}))
+            self.made[lang] = await self.service.create_index({"force_language": lang})
         return self.made[lang]
 
-    async def write(self, folder: str) -> None:
-        for lang, made in sorted(self.made.items()):
-            target = os.path.join(folder, lang)
-            await (await made).write_files(output_path=target)
+    async def write(self, folder: Path) -> None:
+        for lang, index in sorted(self.made.items()):
+            target = folder / lang
+            await index.write_files(output_path=str(target))
             for name in UNUSED_FILES:
-                try:
-                    os.unlink(os.path.join(target, name))
-                except FileNotFoundError:
-                    pass
+                (target / name).unlink(missing_ok=True)
+
+
+async def index_entries(indexes: Indexes, lines) -> int:
+    """Hand every record to Pagefind, a few at a time (each answer is awaited, in batches)."""
+    pending, count = [], 0
+    for line in lines:
+        entry = json.loads(line)
+        content = " ".join(part for part in (entry.get("text", ""), text_of(entry.get("html", ""))) if part)
+        for record in entry["records"]:
+            index = await indexes.of(record["language"])
+            pending.append(index.add_custom_record(
+                url=record["url"], content=content, language=record["language"], meta=record.get("meta") or {},
+                filters=record.get("filters") or {}, sort=record.get("sort") or {}))
+            count += 1
+        if len(pending) >= IN_FLIGHT:
+            await asyncio.gather(*pending)
+            pending = []
+    await asyncio.gather(*pending)
+    return count
 
 
 async def watch_parent(parent: int) -> None:
@@ -120,36 +113,25 @@ async def watch_parent(parent: int) -> None:
     os._exit(1)  # the build was killed: nobody waits for this index
 
 
-async def run(parent: int, reader: asyncio.StreamReader) -> dict:
+async def run(parent: int, folder: Path) -> dict:
     watcher = asyncio.create_task(watch_parent(parent))
     service = await service_class()().launch()
     try:
         indexes = Indexes(service)
-        adding: list[asyncio.Task] = []
-        while True:
-            line = await reader.readline()
-            if not line:
-                raise EOFError("the build stopped sending before the index was complete")
-            message = json.loads(line)
-            if "entry" in message:
-                adding.append(asyncio.create_task(add_entry(indexes, message["entry"])))
-                continue
-            counts = await asyncio.gather(*adding)
-            await indexes.write(message["write"])
-            return {"ok": True, "records": sum(counts), "languages": sorted(indexes.made)}
+        entries = folder / ENTRIES_FILE
+        with entries.open("rb") as lines:
+            count = await index_entries(indexes, lines)
+        entries.unlink()
+        await indexes.write(folder)
+        return {"ok": True, "records": count, "languages": sorted(indexes.made)}
     finally:
         watcher.cancel()
         await service.close()
 
 
-async def main(parent: int) -> int:
-    loop = asyncio.get_running_loop()
-    reader = asyncio.StreamReader(limit=2**26)
-    await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin.buffer)
+def main(parent: int, folder: str) -> int:
     try:
-        answer = await run(parent, reader)
-    except EOFError:
-        return 1
+        answer = asyncio.run(run(parent, Path(folder)))
     except Exception as error:  # noqa: BLE001 - any failure is the one answer the build reports
         answer = {"error": f"{type(error).__name__}: {error}"}
     sys.stdout.write(json.dumps(answer) + "\n")
@@ -158,4 +140,4 @@ async def main(parent: int) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(asyncio.run(main(int(sys.argv[1]))))
+    sys.exit(main(int(sys.argv[1]), sys.argv[2]))

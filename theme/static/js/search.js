@@ -25,7 +25,8 @@
   function load() {
     if (!engine) {
       engine = import(form.getAttribute("data-index")).then(function (pagefind) {
-        return pagefind.options({ baseUrl: form.getAttribute("data-base") || "/" }).then(function () {
+        // On this page's own thread: Pagefind's web worker would be 12 kB more script, for a shop's small index.
+        return pagefind.options({ baseUrl: form.getAttribute("data-base") || "/", noWorker: true }).then(function () {
           pagefind.init();
           return pagefind;
         });
@@ -172,5 +173,10 @@
   });
   more.addEventListener("click", function () { showMore(); });
   fromUrl();
+  var filters = document.getElementById("search-filters");
+  if (filters && (form.querySelector("input[type=checkbox]:checked") ||
+      (window.matchMedia && window.matchMedia("(min-width: 48rem)").matches))) {
+    filters.open = true;
+  }
   if (location.search) run(); else say("prompt");
 })();
