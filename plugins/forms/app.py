@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 from http import HTTPStatus
 from pathlib import Path
 from urllib.parse import parse_qs
@@ -120,7 +121,7 @@ class FormsApp:
                                     [("Retry-After", str(self.config.rate_window))], minutes=minutes)
         answer = handler(self, request, lang)
         if request.method == "POST":
-            self.flush()
+            self.deliver_soon()
         return answer
 
     def body(self, environ) -> bytes | None:
@@ -150,6 +151,28 @@ class FormsApp:
         return Answer(int(status), self.renderer.render(
             lang, "problem.html", status=int(status), title=self.renderer.translate(lang, titles[int(status)]),
             message=self.renderer.translate(lang, message, **values)), headers)
+
+    def start_delivery(self) -> threading.Thread:
+        """Deliver the outbox in a thread: at once after each post, and every retry_every seconds for retries
+        (so no visitor waits for the SMTP server). Each worker process may run one; a message is claimed by one."""
+        if getattr(self, "_deliverer", None) is None:
+            self._wake = threading.Event()
+
+            def loop():
+                while True:
+                    self._wake.wait(self.retry_every)
+                    self._wake.clear()
+                    self.flush()
+
+            self._deliverer = threading.Thread(target=loop, name="forms-outbox", daemon=True)
+            self._deliverer.start()
+        return self._deliverer
+
+    def deliver_soon(self) -> None:
+        if getattr(self, "_deliverer", None) is not None:
+            self._wake.set()
+        else:
+            self.flush()
 
     def flush(self) -> dict:
         """Deliver what is due now; never raises (a message that cannot go stays in the outbox)."""

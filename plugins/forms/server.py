@@ -13,7 +13,6 @@ import logging
 import os
 import subprocess
 import sys
-import threading
 import time
 import urllib.error
 import urllib.request
@@ -52,16 +51,6 @@ def load(settings_file: Path, environ=os.environ, retry_every: float = 60, **ove
                     retry_every=retry_every)
 
 
-def deliver_every(app: FormsApp, seconds: float, stop: threading.Event) -> threading.Thread:
-    def loop():
-        while not stop.wait(seconds):
-            app.flush()
-
-    thread = threading.Thread(target=loop, name="forms-outbox", daemon=True)
-    thread.start()
-    return thread
-
-
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="forms", description="Run the forms endpoint for development.")
     parser.add_argument("settings", type=Path, help="the Pelican settings file (pelicanconf.py)")
@@ -78,9 +67,8 @@ def main(argv=None) -> int:
     app = load(options.settings, retry_every=options.retry_every, **overrides)
     port = options.port or urlsplit(app.config.endpoint).port or 8090
     httpd = make_server("127.0.0.1", port, app, server_class=ThreadingServer, handler_class=QuietHandler)
-    stop = threading.Event()
-    deliver_every(app, options.retry_every, stop)
-    app.flush()
+    app.start_delivery()
+    app.deliver_soon()  # what an earlier run left due
     print(f"Forms endpoint on http://127.0.0.1:{port}/ for the site at {app.config.site_origin} "
           f"(database {app.config.database})", flush=True)
     try:
@@ -88,7 +76,6 @@ def main(argv=None) -> int:
     except KeyboardInterrupt:
         pass
     finally:
-        stop.set()
         httpd.server_close()
     return 0
 

@@ -12,3 +12,4 @@ from .server import load
 
 SETTINGS = Path(os.environ.get("VETRINA_FORMS_SETTINGS") or Path(__file__).resolve().parents[2] / "publishconf.py")
 application = load(SETTINGS)
+application.start_delivery()  # the outbox, delivered beside the requests of this worker
