@@ -251,3 +251,76 @@ def test_newsletter_send_refuses_when_a_service_is_the_list_of_record(monkeypatc
         tasks.newsletter(Context(), send=True)
     assert service in failure.value.message and "--send is not used" in failure.value.message
     assert "\n" not in failure.value.message
+
+
+# --- the outbox ------------------------------------------------------------------------------------------------
+def owed(store, count=1):
+    from forms.mailer import message
+
+    with store.transaction() as db:
+        for number in range(count):
+            store.queue(db, f"withdrawal:{number}", "customer", f"cliente{number}@example.org",
+                        message("Corde & Legni <moduli@cordeelegni.example>", f"cliente{number}@example.org",
+                                "Ricevuta", "Il testo della ricevuta."))
+            store.queue(db, f"withdrawal:{number}", "customer", f"cliente{number}@example.org", b"again")
+
+
+def test_a_message_owed_twice_is_queued_once_and_written_once(tmp_path):
+    from email import message_from_bytes, policy
+
+    from forms import mailer
+    from forms.store import Store
+
+    store = Store(tmp_path / "moduli.db")
+    owed(store)
+    assert len(store.due()) == 1
+    assert mailer.flush(store, mailer.FolderPost(tmp_path / "posta"), 60) == {"sent": 1}
+    assert mailer.flush(store, mailer.FolderPost(tmp_path / "posta"), 60) == {}
+    written, = (tmp_path / "posta").iterdir()
+    parsed = message_from_bytes(written.read_bytes(), policy=policy.default)
+    assert parsed["To"] == "cliente0@example.org" and parsed.get_content().strip() == "Il testo della ricevuta."
+
+
+class Refusing:
+    def __init__(self, outcome):
+        self.outcome, self.calls = outcome, 0
+
+    def deliver(self, row):
+        from newsletter.mail import Delivery
+
+        self.calls += 1
+        return Delivery(self.outcome, "451 4.3.0 later" if self.outcome.value == "refused" else "gone")
+
+    def close(self):
+        pass
+
+
+def test_a_refused_message_waits_longer_each_time_and_a_bounced_one_is_not_retried(tmp_path):
+    from forms import mailer
+    from forms.store import Store
+    from newsletter.mail import Outcome
+
+    store = Store(tmp_path / "moduli.db")
+    owed(store, 2)
+    post = Refusing(Outcome.REFUSED)
+    assert mailer.flush(store, post, 60) == {"refused": 2}
+    assert store.due() == []  # not due again before a minute
+    rows = store.read("SELECT status, attempts, next_try, last_reply FROM outbox")
+    assert {row["status"] for row in rows} == {"pending"} and {row["attempts"] for row in rows} == {1}
+    with store.transaction() as db:
+        db.execute("UPDATE outbox SET next_try = '2000-01-01T00:00:00+00:00'")
+    assert mailer.flush(store, Refusing(Outcome.BOUNCED), 60) == {"bounced": 2}
+    assert {row["status"] for row in store.read("SELECT status FROM outbox")} == {"failed"}
+    assert store.due() == []
+
+
+def test_a_message_left_sending_by_a_killed_endpoint_is_in_doubt_not_sent_again(tmp_path):
+    from forms.store import Store
+
+    store = Store(tmp_path / "moduli.db")
+    owed(store)
+    row, = store.due()
+    assert store.claim(row["id"]) and not store.claim(row["id"])  # one worker only
+    restarted = Store(tmp_path / "moduli.db")
+    assert restarted.recover() == 1
+    assert restarted.due() == [] and restarted.read("SELECT status FROM outbox")[0]["status"] == "in_doubt"
