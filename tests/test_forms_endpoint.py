@@ -192,6 +192,13 @@ def test_withdrawal_in_english_and_its_problems(smtp, endpoint):
     assert page.select_one("form button").get_text(strip=True) == "Confirm the withdrawal"
     status, page, _ = forms.request("/withdrawal/confirm", {"key": "not-a-key", "lang": "en"}, origin=forms.url)
     assert status == 404 and forms.rows("SELECT status FROM submissions") == [{"status": "draft"}]
+    _, page, _ = forms.request("/withdrawal", {**WITHDRAWAL, "lang": "en"})
+    page_key = page.find("input", attrs={"name": "key"})["value"]
+    with sqlite3.connect(forms.folder / "moduli.db") as db:  # two days pass before the button is pressed
+        db.execute("UPDATE submissions SET created = '2026-01-01T00:00:00+00:00' WHERE key = ?", (page_key,))
+    status, page, _ = forms.request("/withdrawal/confirm", {"key": page_key, "lang": "en"}, origin=forms.url)
+    assert status == 404 and "fill in the withdrawal form again" in page.get_text()
+    assert {row["status"] for row in forms.rows("SELECT status FROM submissions")} == {"draft"}
 
 
 def order_form(**values):

@@ -129,7 +129,8 @@ def withdrawal_confirm(app, request, lang):
     key = request.field("key")
     with app.store.transaction() as db:
         row = db.execute("SELECT * FROM submissions WHERE kind = 'withdrawal' AND key = ?", (key,)).fetchone()
-        if row is None:
+        stale = stamp(now() - dt.timedelta(hours=DRAFT_HOURS))
+        if row is None or (row["status"] == "draft" and row["created"] < stale):
             return app.problem(lang, 404, "This withdrawal is not known, or was not confirmed within a day. "
                                           "Please fill in the withdrawal form again.")
         lang = row["lang"]
