@@ -278,6 +278,19 @@ def test_a_side_worker_killed_mid_build_leaves_its_images_to_the_build(tmp_path)
     assert tree(tmp_path / "out") == tree(tmp_path / "out-serial")
 
 
+def test_a_copy_planned_without_the_side_worker_is_made_by_the_build(tmp_path):
+    content = tmp_path / "content"
+    write_content(content, {"images/a.png": tiny_png(500, 200), "images/b.png": tiny_png(300, 100)})
+    images = ResponsiveImages(content, tmp_path / "cache", 2)
+    images.sources("images/a.png")
+    sidecar, images.sidecar = images.sidecar, None  # b planned as a fork plans it: nothing handed over
+    images.sources("images/b.png")
+    images.sidecar = sidecar
+    assert images.write(tmp_path / "out") == 5
+    assert sorted(tree(tmp_path / "out")) == ["images/a-240w.webp", "images/a-480w.webp", "images/a-500w.webp",
+                                              "images/b-240w.webp", "images/b-300w.webp"]
+
+
 def test_images_asked_for_ahead_are_encoded_but_only_those_pages_use_are_published(tmp_path):
     content = tmp_path / "content"
     write_content(content, {"images/a.png": tiny_png(500, 200), "images/b.png": tiny_png(300, 100)})

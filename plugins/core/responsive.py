@@ -98,7 +98,10 @@ class ResponsiveImages:
         jobs = [(source, cached, width) for cached, (source, width) in self.missing.items()]
         if self.sidecar is not None:
             made = self.sidecar.finish()
-            problems = [made[cached] for _, cached, _ in jobs]
+            # A copy the side worker has no answer for (planned where it could not be handed over) is made here:
+            # slower, never missing.
+            problems = [made[cached] if cached in made else make_webps(None, [(source, cached, width)])[0]
+                        for source, cached, width in jobs]
         else:
             problems = map_chunks(make_webps, None, jobs, self.workers)
         for (source, _, _), problem in zip(jobs, problems):
