@@ -123,12 +123,12 @@ def post(title="Una prova", slug="una-prova", date="2026-03-01 10:00", summary="
     return f"{header}\n\n{body}\n"
 
 
-THEME_SCRIPTS = ("/theme/js/comments.js", "/theme/js/cart-badge.js")
+THEME_SCRIPTS = ("/theme/js/comments.js", "/theme/js/cart-badge.js", "/theme/js/search.js")
 
 
 def scripts(soup: BeautifulSoup) -> list:
-    """The <script> elements a browser runs, but JSON-LD data blocks, the comment loader and the cart's badge
-    (each tested on its own: tests/test_comments*.py, tests/test_cart*.py)."""
+    """The <script> elements a browser runs, but JSON-LD data blocks, the comment loader, the cart's badge and the
+    search page's script (each tested on its own: tests/test_comments*.py, tests/test_cart*.py, tests/test_search.py)."""
     return [s for s in soup.find_all("script")
             if s.get("type") != "application/ld+json" and not s.get("src", "").endswith(THEME_SCRIPTS)]
 

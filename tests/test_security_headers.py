@@ -446,7 +446,8 @@ def test_the_demo_s_development_and_production_builds_each_get_their_own_policy(
     assert "http://127.0.0.1:8080" in dev["script-src"] and "http://127.0.0.1:8080" in dev["connect-src"]
     assert "upgrade-insecure-requests" not in dev
     prod = csp_header(demo_production)
-    assert prod["script-src"] == ["'self'"], "Isso is on the shop's own domain in production"
+    # Isso is on the shop's own domain in production; Pagefind's WebAssembly is the search's one addition.
+    assert prod["script-src"] == ["'self'", "'wasm-unsafe-eval'"]
     assert "upgrade-insecure-requests" in prod
     assert "Strict-Transport-Security" in headers_for(read_rules(demo_production), "/")
     assert headers_for(read_rules(demo_production), "/theme/css/main.css")["Cache-Control"].startswith("public")

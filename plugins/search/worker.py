@@ -25,10 +25,9 @@ ENTRIES_FILE = "entries.jsonl"
 PARENT_CHECK = 1.0  # seconds between two checks that the build is still running
 IN_FLIGHT = 64  # records handed to Pagefind before its answers are awaited
 # Bundle files the shop's page never loads: Pagefind's ready-made interfaces (the page has its own, on
-# pagefind.js) and its web worker (search.js runs Pagefind on the page's own thread, noWorker).
+# pagefind.js). Its web worker stays: the search runs there, off the page's thread (Lighthouse's blocking time).
 UNUSED_FILES = ("pagefind-ui.js", "pagefind-ui.css", "pagefind-modular-ui.js", "pagefind-modular-ui.css",
-                "pagefind-component-ui.js", "pagefind-component-ui.css", "pagefind-highlight.js",
-                "pagefind-worker.js")
+                "pagefind-component-ui.js", "pagefind-component-ui.css", "pagefind-highlight.js")
 # What is not text in the build's own body HTML: comments, scripts and styles with their content, and tags.
 NOT_TEXT = re.compile(rf"{NOT_MARKUP}|</?[a-z][^\s/>]*{TAG_REST}|<![^>]*>", re.IGNORECASE | re.DOTALL)
 

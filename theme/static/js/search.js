@@ -25,8 +25,7 @@
   function load() {
     if (!engine) {
       engine = import(form.getAttribute("data-index")).then(function (pagefind) {
-        // On this page's own thread: Pagefind's web worker would be 12 kB more script, for a shop's small index.
-        return pagefind.options({ baseUrl: form.getAttribute("data-base") || "/", noWorker: true }).then(function () {
+        return pagefind.options({ baseUrl: form.getAttribute("data-base") || "/" }).then(function () {
           pagefind.init();
           return pagefind;
         });
@@ -43,6 +42,12 @@
       (filters[boxes[i].name] = filters[boxes[i].name] || []).push(boxes[i].value);
     }
     return { q: query.value.trim(), filters: filters, sort: sortSelect.value };
+  }
+
+  function countFilters() {
+    var count = document.getElementById("search-filter-count");
+    var chosen = form.querySelectorAll("input[type=checkbox]:checked").length;
+    if (count) count.textContent = chosen ? " (" + chosen + ")" : "";
   }
 
   function keepInUrl(current) {
@@ -127,6 +132,7 @@
   function run() {
     var current = state();
     keepInUrl(current);
+    countFilters();
     var mine = ++turn;
     var filtered = Object.keys(current.filters).length > 0;
     if (!current.q && !filtered) {
@@ -173,10 +179,9 @@
   });
   more.addEventListener("click", function () { showMore(); });
   fromUrl();
+  // Open beside the results on a wide screen; on a phone it stays folded above them (opened, it would push the
+  // results a screen down), its summary counting the filters chosen.
   var filters = document.getElementById("search-filters");
-  if (filters && (form.querySelector("input[type=checkbox]:checked") ||
-      (window.matchMedia && window.matchMedia("(min-width: 48rem)").matches))) {
-    filters.open = true;
-  }
+  if (filters && window.matchMedia && window.matchMedia("(min-width: 48rem)").matches) filters.open = true;
   if (location.search) run(); else say("prompt");
 })();
