@@ -118,8 +118,7 @@ class SearchGenerator(Generator):
                               save_as=f"{url}index.html")
             writer.write_file(page.save_as, template, self.context, page=page, url=url,
                               relative_urls=self.settings["RELATIVE_URLS"],
-                              search_facets=records.facets(products, labels, self.config.price_bands, currency),
-                              search_types={"products": labels.products, "posts": labels.posts})
+                              search_facets=records.facets(products, labels, self.config.price_bands, currency))
 
     def write_index(self) -> None:
         if self.run is None:
@@ -129,7 +128,7 @@ class SearchGenerator(Generator):
         try:
             count = run.finish()
         except SearchIndexError as error:
-            logger.error("Search: %s; the site is built without a new index", error)
+            logger.error("Search: %s (the index is not replaced)", error)
             return
         logger.info("Search: %s records of %s items indexed in %.1f s; the build spent %.2f s making and sending "
                     "them, and waited %.2f s for the index at the end", count, run.entries,
