@@ -48,9 +48,10 @@ def serve(c, port=8000, comments=True, forms=True):
     are hard links to the served ones, swapped in only when the build succeeded.
     """
     from core import devserver, warm
+    from forms import server as forms_server
 
     isso = devserver.start_isso(ISSO_DIR, HOST, int(port), ISSO_PORT) if comments else None
-    endpoint = start_forms(int(port)) if forms else None
+    endpoint = forms_server.start_beside(DEV_SETTINGS, ROOT, HOST, int(port), FORMS_LOG) if forms else None
     builds = warm.DevBuilds(ROOT, DEV_SETTINGS, OUTPUT, CONTENT)
     # Stopped by a signal or by Ctrl+C, the dev server always stops Isso and its build process too.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
@@ -71,43 +72,23 @@ def serve(c, port=8000, comments=True, forms=True):
         if isso:
             devserver.stop_isso(isso)
         if endpoint:
-            from forms import server as forms_server
-
             forms_server.stop(endpoint[0])
-
-
-def start_forms(site_port: int):
-    """The forms endpoint beside the dev server, for its exact origin: (process, URL)."""
-    from forms import server as forms_server
-    from forms.settings import FormsSettings
-    from core.build import load_settings
-
-    config = FormsSettings.from_settings(load_settings(DEV_SETTINGS), ROOT)
-    origin = f"http://{HOST}:{site_port}"
-    process = forms_server.start(DEV_SETTINGS, forms_port(config), FORMS_LOG,
-                                 "--set", f"FORMS_SITE_ORIGIN={origin!r}", "--set", f"SITE_DEV_URL={origin!r}")
-    forms_server.wait_until_ready(config.endpoint, process)
-    return process, config.endpoint
-
-
-def forms_port(config) -> int:
-    from urllib.parse import urlsplit
-
-    return urlsplit(config.endpoint).port or 8090
 
 
 @task(help={"port": "the port of the site whose pages post to it (default 8000)"})
 def forms(c, port=8000):
     """Run the forms endpoint for development in the foreground (orders, withdrawals, newsletter sign-ups)."""
+    import shlex
+
     from core.build import load_settings
+    from forms import server as forms_server
     from forms.settings import FormsSettings
 
     config = FormsSettings.from_settings(load_settings(DEV_SETTINGS), ROOT)
     origin = f"http://{HOST}:{port}"
-    import shlex
 
     overrides = [f"FORMS_SITE_ORIGIN={origin!r}", f"SITE_DEV_URL={origin!r}"]
-    c.run(" ".join([sys.executable, "-m", "forms.server", str(DEV_SETTINGS), "--port", str(forms_port(config)),
+    c.run(" ".join([sys.executable, "-m", "forms.server", str(DEV_SETTINGS), "--port", str(forms_server.port_of(config)),
                     *(f"--set {shlex.quote(item)}" for item in overrides)]), pty=False,
           env={"PYTHONPATH": str(ROOT / "plugins")})
 

@@ -110,6 +110,13 @@ def parse(path: Path) -> BeautifulSoup:
     return BeautifulSoup(path.read_text(encoding="utf-8"), "html.parser")
 
 
+def tree(folder: Path) -> dict:
+    """Every file's bytes by its path in the output, Pagefind's index left out: its bundle's file names and
+    bytes differ between two builds of the same site (its records are tested in test_search)."""
+    files = {p.relative_to(folder).as_posix(): p for p in sorted(folder.rglob("*")) if p.is_file()}
+    return {path: p.read_bytes() for path, p in files.items() if not path.startswith("pagefind/")}
+
+
 def html_pages(output: Path) -> list[Path]:
     return sorted(output.rglob("*.html"))
 

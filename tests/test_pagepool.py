@@ -8,15 +8,11 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, BuildFailed, run_build, write_content
+from conftest import ROOT, BuildFailed, run_build, write_content, tree
 
 from core import integrity, pagepool, parallel
 from core.pagepool import Write, fork_map
 from feeds import generator as feeds_generator
-
-
-def tree(folder: Path) -> dict:
-    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
 @pytest.fixture

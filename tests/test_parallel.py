@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from bs4 import BeautifulSoup
-from conftest import post, run_build, write_content
+from conftest import post, run_build, write_content, tree
 from pelican.readers import MarkdownReader
 from shop_fixtures import catalogue, product_file, tiny_png
 
@@ -72,10 +72,6 @@ def serial_reads(monkeypatch):
 
     monkeypatch.setattr(MarkdownReader, "read", read)
     return paths
-
-
-def tree(folder: Path) -> dict:
-    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
 def build(content, output, **settings):

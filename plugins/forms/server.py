@@ -110,6 +110,22 @@ def wait_until_ready(url: str, process: subprocess.Popen, timeout: float = 20) -
     raise RuntimeError(f"the forms endpoint did not answer at {url} within {timeout} s")
 
 
+def start_beside(settings_file: Path, root: Path, host: str, site_port: int, log: Path):
+    """The forms endpoint beside a development server, for that server's exact origin: (process, URL)."""
+    from core.build import load_settings
+
+    config = FormsSettings.from_settings(load_settings(settings_file), root)
+    origin = f"http://{host}:{site_port}"
+    process = start(settings_file, port_of(config), log,
+                    "--set", f"FORMS_SITE_ORIGIN={origin!r}", "--set", f"SITE_DEV_URL={origin!r}")
+    wait_until_ready(config.endpoint, process)
+    return process, config.endpoint
+
+
+def port_of(config) -> int:
+    return urlsplit(config.endpoint).port or 8090
+
+
 def stop(process: subprocess.Popen) -> None:
     process.terminate()
     try:

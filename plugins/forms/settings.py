@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from core.settings import site_settings
+
 DEFAULTS = {
     # Where browsers post: the endpoint's public URL (development: `./vetrina forms`, also started by serve).
     "FORMS_ENDPOINT": "http://127.0.0.1:8090",
@@ -156,7 +158,7 @@ class FormsSettings:
         pages = get("FORMS_WITHDRAWAL_PAGES")
         if not isinstance(pages, dict) or not pages:
             raise FormsConfigurationError(f"FORMS_WITHDRAWAL_PAGES must map languages to pages, not {pages!r}")
-        shop_email = get("FORMS_SHOP_EMAIL") or settings.get("SHOP_ORDER_EMAIL") or settings.get("BUSINESS_EMAIL", "")
+        shop_email = get("FORMS_SHOP_EMAIL") or settings.get("SHOP_ORDER_EMAIL") or site_settings(settings).business.email
         suppression = settings.get("NEWSLETTER_SUPPRESSION_FILE") or "newsletter/disiscritti.txt"
 
         def under_root(value) -> Path:

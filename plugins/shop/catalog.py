@@ -74,7 +74,6 @@ def with_cards(html: str, writing, render_card) -> str:
     return html
 
 
-@lru_cache(maxsize=8192, typed=True)
 def variant_url(product_url: str, parameter: str, sku: str) -> str:
     """A variant's own address: its product's page with the variant named in the query (?variante=CL-SQS-RED).
 
@@ -84,6 +83,7 @@ def variant_url(product_url: str, parameter: str, sku: str) -> str:
     return f"{product_url}?{urlencode({parameter: sku})}"
 
 
+@lru_cache(maxsize=8192, typed=True)
 def format_money(amount, currency: str, locale: str) -> str:
     """An amount as a shopper reads it: it 1.299,00 €; en €1,299.00.
 
