@@ -21,6 +21,8 @@ from socketserver import ThreadingMixIn
 from urllib.parse import urlsplit
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
+from comments.server import stop  # noqa: F401  (the endpoint stops as Isso does: terminate, then kill)
+
 from .app import FormsApp
 from .settings import FormsSettings
 
@@ -124,15 +126,6 @@ def start_beside(settings_file: Path, root: Path, host: str, site_port: int, log
 
 def port_of(config) -> int:
     return urlsplit(config.endpoint).port or 8090
-
-
-def stop(process: subprocess.Popen) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
 
 
 if __name__ == "__main__":
