@@ -134,11 +134,12 @@ def test_cart_json_agrees_with_shop_json_and_each_page_json_ld(demo_production):
 
 
 # --- what the build writes -----------------------------------------------------------------------------------
-def test_cart_pages_in_both_languages_are_noindex_and_out_of_the_sitemap(demo_production):
+def test_cart_pages_in_both_languages_are_indexable_and_out_of_the_sitemap(demo_production):
     for path, lang in (("carrello", "it"), ("en/cart", "en")):
         page = parse(demo_production / path / "index.html")
         assert page.html["lang"] == lang
-        assert page.find("meta", attrs={"name": "robots"})["content"] == "noindex"
+        assert page.find("meta", attrs={"name": "robots"}) is None  # Lighthouse's crawlable check: 100
+        assert page.find("link", rel="canonical")["href"].endswith(f"/{path}/")
         cart = page.select_one("[data-cart-page]")
         assert cart["data-lang"] == lang and cart["data-prices"].endswith("/cart.json")
         assert page.select_one("[data-cart-nojs]").get_text(strip=True)  # what to do without JavaScript

@@ -7,11 +7,12 @@ import gzip
 import json
 from decimal import Decimal
 from pathlib import Path
+from urllib.parse import urlparse
 
 import pytest
 from bs4 import BeautifulSoup
 
-from conftest import ROOT, BuildFailed, parse, run_build, write_content
+from conftest import BuildFailed, parse
 from servers import CHROMIUM, chromium, serving
 from shop_fixtures import catalogue, product_fields, record
 
@@ -129,8 +130,9 @@ def test_a_product_s_record_holds_its_facets_price_and_sort_keys():
 def test_a_product_is_one_entry_with_a_record_per_language_and_its_body_for_the_text():
     product = catalogue_record(brand=None)
     entry = records.product_entry(product, {"it": IT, "en": EN}, LIMITS, href, thumbnail,
-                                  lambda amount, currency, lang: str(amount), "<p>Tastiera <b>in acero</b></p>")
+                                  lambda amount, currency, lang: str(amount), "<p>Tastiera <b>in acero</b></p>", "it")
     assert [r["language"] for r in entry.records] == ["it", "en"]
+    assert [r["body"] for r in entry.records] == [True, False]  # its body is indexed in the language it is in
     assert [r["filters"]["type"] for r in entry.records] == [["prodotti"], ["products"]]
     assert "brand" not in entry.records[0]["filters"]  # no empty filter values
     assert entry.text.startswith("Chitarra di prova ")
@@ -149,6 +151,15 @@ def test_facets_list_only_what_the_catalogue_has_in_the_records_own_words():
     assert facets["condition"] == ["Nuovo", "Usato"]
     assert facets["availability"] == ["Disponibile", "Su ordinazione"]
     assert len(facets["price"]) == 5
+
+
+def test_a_record_marked_without_body_indexes_the_entry_s_text_only():
+    from search.worker import contents
+
+    entry = {"text": "Chitarra Marca", "html": "<p>Tastiera <b>in acero</b></p>",
+             "records": [{"language": "it", "body": True}, {"language": "en", "body": False}, {"language": "de"}]}
+    assert contents(entry) == ["Chitarra Marca Tastiera in acero", "Chitarra Marca", "Chitarra Marca Tastiera in acero"]
+    assert contents({"text": "Solo", "html": "<p>x</p>", "records": [{"body": False}]}) == ["Solo"]
 
 
 def test_the_worker_reads_a_body_s_text_without_its_scripts():
@@ -224,6 +235,34 @@ def test_a_failed_index_fails_the_build_and_leaves_the_last_index_as_it_was(buil
     assert not [p for p in output.iterdir() if p.name.startswith(".pagefind")]
 
 
+def test_a_language_whose_records_did_not_change_keeps_its_bundle_and_nothing_changed_starts_no_index(
+        build_site, shop_content, monkeypatch):
+    output = build_site(shop_content, SHOP_TODAY="2026-11-22")
+    bundle = output / "pagefind"
+    italian, english = (bundle / "it" / "pagefind.js").stat().st_ino, (bundle / "en" / "pagefind.js").stat().st_ino
+    stamp = (bundle / "it" / ".vetrina-records").read_text()
+    # An Italian post added: the Italian bundle is made again, the English one is the same files, linked in.
+    build_site({**shop_content, "posts/altro.md": POST.replace("Come scegliere", "Altro post")}, SHOP_TODAY="2026-11-22")
+    assert (bundle / "it" / "pagefind.js").stat().st_ino != italian
+    assert (bundle / "it" / ".vetrina-records").read_text() != stamp
+    assert (bundle / "en" / "pagefind.js").stat().st_ino == english
+    assert "/blog/altro-post-le-corde/" in {record["url"] for record in fragments(bundle / "it")}
+    # Nothing changed: no indexing process at all (a Pagefind that fails at once would fail the build).
+    monkeypatch.setenv("PAGEFIND_BINARY_PATH", "/bin/false")
+    folder = bundle.stat().st_ino
+    build_site({**shop_content, "posts/altro.md": POST.replace("Come scegliere", "Altro post")}, SHOP_TODAY="2026-11-22")
+    assert bundle.stat().st_ino == folder
+    # A bundle cut short (its script gone) is not trusted, whatever its digest says: it is made again.
+    (bundle / "en" / "pagefind.js").unlink()
+    with pytest.raises(BuildFailed):
+        build_site({**shop_content, "posts/altro.md": POST.replace("Come scegliere", "Altro post")},
+                   SHOP_TODAY="2026-11-22")
+    monkeypatch.delenv("PAGEFIND_BINARY_PATH")
+    build_site({**shop_content, "posts/altro.md": POST.replace("Come scegliere", "Altro post")}, SHOP_TODAY="2026-11-22")
+    assert (bundle / "en" / "pagefind.js").is_file()
+    assert not [p for p in output.iterdir() if p.name.startswith(".pagefind")]
+
+
 def test_search_off_writes_no_index_no_page_and_no_box(build_site, shop_content):
     output = build_site(shop_content, SHOP_TODAY="2026-11-22", SEARCH_ENABLED=False)
     assert not (output / "pagefind").exists()
@@ -284,12 +323,23 @@ def test_only_the_search_page_loads_the_search_script(demo_output):
         assert not parse(demo_output / page).find("script", src="/theme/js/search.js"), page
 
 
-def test_the_search_page_is_noindex_and_left_out_of_the_sitemap(demo_production):
+def test_the_search_page_is_indexable_its_results_are_not_crawled_and_it_is_left_out_of_the_sitemap(
+        demo_production):
     soup = parse(demo_production / "cerca" / "index.html")
-    assert soup.find("meta", attrs={"name": "robots"})["content"].startswith("noindex")
+    assert soup.find("meta", attrs={"name": "robots"}) is None
+    assert soup.find("link", rel="canonical")["href"] == "https://www.cordeelegni.example/cerca/"
     sitemap = (demo_production / "sitemap.xml").read_text(encoding="utf-8")
     assert "/cerca/" not in sitemap and "/en/search/" not in sitemap
     assert "/prodotti/" in sitemap
+    rules = [line.split(":", 1)[1].strip() for line in
+             (demo_production / "robots.txt").read_text(encoding="utf-8").splitlines() if line.startswith("Disallow:")]
+    assert rules == ["/cerca/?", "/en/search/?"]
+    # Google's reading (RFC 9309): a rule is a prefix of the path and query, "?" a plain character.
+    def allowed(path_and_query):
+        return not any(path_and_query.startswith(rule) for rule in rules)
+
+    assert allowed("/cerca/") and allowed("/en/search/") and allowed("/prodotti/")
+    assert not allowed("/cerca/?q=chitarra") and not allowed("/en/search/?q=guitar&type=products")
 
 
 # --- In a browser ---------------------------------------------------------------------------------------------
@@ -362,3 +412,31 @@ def test_the_header_box_leads_to_results_and_without_javascript_to_the_note(demo
         assert plain.locator("noscript").count() == 1
         assert "JavaScript" in plain.locator("main").inner_text()
         context.close()
+
+
+@pytest.mark.slow
+@needs_chromium
+def test_a_linked_result_list_searches_in_pagefind_s_worker_within_the_page_weight_budget(demo_output, browser):
+    """The page speaks to Pagefind's worker itself: pagefind.js (its own copy of the engine) is not loaded, and
+    the first view of a linked result list stays within 30 kB of gzipped HTML, CSS and JavaScript."""
+    with serving(demo_output) as origin:
+        page = browser.new_page()
+        fetched: list[str] = []
+        page.on("request", lambda request: fetched.append(urlparse(request.url).path))
+        page.goto(origin + "/cerca/?q=corde")
+        page.wait_for_selector(".search-result")
+        assert result_titles(page)
+        assert "/pagefind/it/pagefind-worker.js" in fetched
+        assert not [path for path in fetched if path.endswith("/pagefind.js")]
+        code = [path for path in fetched if path.endswith((".js", ".css")) or path.endswith("/")]
+        weight = sum(len(gzip.compress((demo_output / (path.lstrip("/") or ".")).joinpath("index.html").read_bytes()
+                                       if path.endswith("/") else (demo_output / path.lstrip("/")).read_bytes(), 9))
+                     for path in code)
+        assert weight <= 30 * 1024, (weight, code)
+
+        # Without web workers, pagefind.js searches on the page's thread: the same results.
+        nothing = browser.new_page()
+        nothing.add_init_script("delete window.Worker")
+        nothing.goto(origin + "/cerca/?q=corde")
+        nothing.wait_for_selector(".search-result")
+        assert result_titles(nothing) == result_titles(page)

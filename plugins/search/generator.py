@@ -20,6 +20,7 @@ from .index import IndexRun, SearchIndexError
 logger = logging.getLogger(__name__)
 
 IMAGES_KEY = "SITE_RESPONSIVE_IMAGES"  # core's register of responsive images
+DISALLOWED_KEY = "SEO_ROBOTS_DISALLOWED"  # seo's register of the paths robots.txt keeps crawlers out of
 THUMBNAIL_WIDTH = 160  # the smallest copy at least this wide is a result's picture
 
 
@@ -34,8 +35,10 @@ class SearchPage:
     save_as: str
     slug: str = "search"
     status: str = "published"
-    robots: str = "noindex,follow"  # a page for visitors, not for search engines (and not in the sitemap)
     translations: tuple = ()
+    # Indexable (its canonical is the page without a query), not listed in the sitemap; its result URLs, endless
+    # and thin, are kept out of the crawl by robots.txt.
+    in_sitemap: bool = False
 
 
 class SearchGenerator(Generator):
@@ -54,6 +57,8 @@ class SearchGenerator(Generator):
             return
         self.catalogs = load_catalogs(Path(self.theme) / "translations", self.config.languages)
         self.labels = {lang: records.labels_for(lang, self.catalogs[lang].gettext) for lang in self.config.languages}
+        # Results (the page with a query) are not crawled: an endless space of thin pages (seo's robots.txt).
+        self.settings.setdefault(DISALLOWED_KEY, {})["search"] = tuple(f"/{url}?" for _, url in self.config.pages)
 
     # --- the index: started as soon as everything is read ----------------------------------------------------
     def start_index(self, generators) -> None:
@@ -74,7 +79,8 @@ class SearchGenerator(Generator):
         if self.config.products and shop is not None:
             for product in shop.products:
                 found.append(records.product_entry(product, self.labels, self.config.price_bands, href,
-                                                   self._thumbnail, format_money, product._content))
+                                                   self._thumbnail, format_money, product._content,
+                                                   self.settings["DEFAULT_LANG"]))
         if self.config.posts:
             for generator in generators:
                 if isinstance(generator, ArticlesGenerator):
@@ -130,7 +136,8 @@ class SearchGenerator(Generator):
         except SearchIndexError as error:
             logger.error("Search: %s (the index is not replaced)", error)
             return
-        logger.info("Search: %s records of %s items indexed in %.1f s; the build spent %.2f s making and sending "
-                    "them, and waited %.2f s for the index at the end", count, run.entries,
-                    time.monotonic() - run.started, self.handed_over, time.monotonic() - waited)
-
+        kept = ", ".join(sorted(run.kept)) or "none"
+        logger.info("Search: %s records of %s items, %s of them indexed in %.1f s (bundles unchanged: %s); the build "
+                    "spent %.2f s making and sending them, and waited %.2f s for the index at the end", count,
+                    run.entries, run.indexed, time.monotonic() - run.started, kept, self.handed_over,
+                    time.monotonic() - waited)

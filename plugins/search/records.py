@@ -137,10 +137,15 @@ def product_record(product, labels: Labels, limits, href, image, money) -> dict:
             "filters": {key: values for key, values in filters.items() if values}, "sort": sort}
 
 
-def product_entry(product, labels_by_lang: dict, limits, href, image, money, body_html: str) -> Entry:
-    """A product's entry: its record in every language of labels_by_lang."""
+def product_entry(product, labels_by_lang: dict, limits, href, image, money, body_html: str, body_lang: str) -> Entry:
+    """A product's entry: its record in every language of labels_by_lang.
+
+    Its body is indexed in body_lang, the language it is written in. In another language the record holds its
+    name, brand and summary only: a visitor finds it by those, and a stemmer of another language would only
+    make noise of its body (and cost the build as much again as the body in its own language)."""
     text = " ".join(part for part in (product.title, product.brand, product.summary) if part)
-    records = tuple(product_record(product, labels, limits, href, image, money) for labels in labels_by_lang.values())
+    records = tuple({**product_record(product, labels, limits, href, image, money), "body": lang == body_lang}
+                    for lang, labels in labels_by_lang.items())
     return Entry(text, body_html, records)
 
 

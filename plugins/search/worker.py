@@ -23,6 +23,7 @@ from core.text import NOT_MARKUP, TAG_REST  # noqa: E402
 
 ENTRIES_FILE = "entries.jsonl"
 PARENT_CHECK = 1.0  # seconds between two checks that the build is still running
+NICENESS = 10  # the index is made in the time the build leaves, not taken from it
 IN_FLIGHT = 64  # records handed to Pagefind before its answers are awaited
 # Bundle files the shop's page never loads: Pagefind's ready-made interfaces (the page has its own, on
 # pagefind.js). Its web worker stays: the search runs there, off the page's thread (Lighthouse's blocking time).
@@ -87,13 +88,21 @@ class Indexes:
                 (target / name).unlink(missing_ok=True)
 
 
+def contents(entry: dict) -> list[str]:
+    """The text each of an entry's records indexes: its text and its body's, or its text only for a record
+    marked "body": false (a product in a language its body is not written in)."""
+    text = entry.get("text", "")
+    with_body = [record.get("body", True) for record in entry["records"]]
+    whole = " ".join(part for part in (text, text_of(entry.get("html", ""))) if part) if any(with_body) else text
+    return [whole if body else text for body in with_body]
+
+
 async def index_entries(indexes: Indexes, lines) -> int:
     """Hand every record to Pagefind, a few at a time (each answer is awaited, in batches)."""
     pending, count = [], 0
     for line in lines:
         entry = json.loads(line)
-        content = " ".join(part for part in (entry.get("text", ""), text_of(entry.get("html", ""))) if part)
-        for record in entry["records"]:
+        for record, content in zip(entry["records"], contents(entry)):
             index = await indexes.of(record["language"])
             pending.append(index.add_custom_record(
                 url=record["url"], content=content, language=record["language"], meta=record.get("meta") or {},
@@ -129,6 +138,8 @@ async def run(parent: int, folder: Path) -> dict:
 
 
 def main(parent: int, folder: str) -> int:
+    if hasattr(os, "nice"):
+        os.nice(NICENESS)  # Pagefind, its child, too: the pages the build renders meanwhile come first
     try:
         answer = asyncio.run(run(parent, Path(folder)))
     except Exception as error:  # noqa: BLE001 - any failure is the one answer the build reports

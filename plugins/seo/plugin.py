@@ -24,6 +24,8 @@ logger = logging.getLogger(__name__)
 SITEMAP_KEY = "SEO_SITEMAP_ENTRIES"
 RECOMMENDED_KEY = "SEO_MISSING_RECOMMENDED"
 LASTMOD_KEY = "SEO_COMMIT_TIMES"
+# Paths other plugins keep crawlers out of, by plugin: {"search": ("/cerca/?", ...)} (set again by each build).
+DISALLOWED_KEY = "SEO_ROBOTS_DISALLOWED"
 
 
 def configure(pelican):
@@ -106,6 +108,8 @@ def record_page(path, context):
         return
     if robots.directive(context, context["SEO_CONFIG"]) is not None:
         return
+    if getattr(rendered_item(context), "in_sitemap", True) is False:
+        return  # indexable, but a page for visitors on their way (the cart, the search page), not one to list
     site_url = context["SITEURL"]
     loc = graph.page_url(context)
     item = rendered_item(context)
@@ -138,8 +142,9 @@ def write_files(pelican):
             (output / name).write_bytes(data)
     else:
         logger.info("sitemap.xml is written only when SITEURL is absolute (production)")
+    added = tuple(path for paths in settings.get(DISALLOWED_KEY, {}).values() for path in paths)
     (output / "robots.txt").write_text(
-        sitemap.robots_txt(site_url, config.robots_disallow, config.robots_extra), encoding="utf-8")
+        sitemap.robots_txt(site_url, config.robots_disallow + added, config.robots_extra), encoding="utf-8")
 
 
 def register():

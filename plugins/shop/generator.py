@@ -45,7 +45,8 @@ class CartLink:
 
 @dataclasses.dataclass(frozen=True)
 class CartPage:
-    """The cart page of one language, as the templates see a page: hidden, so noindex and out of the sitemap."""
+    """The cart page of one language, as the templates see a page: indexable (an empty cart without JavaScript
+    says nothing wrong), and out of the sitemap (nothing to list)."""
 
     title: str
     lang: str
@@ -53,8 +54,9 @@ class CartPage:
     save_as: str
     translations: tuple = ()
     slug: str = "cart"
-    status: str = "hidden"
+    status: str = "published"
     template: str = "cart"
+    in_sitemap: bool = False
 
 
 class ProductsGenerator(Generator):
