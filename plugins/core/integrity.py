@@ -7,6 +7,7 @@ report shows only the better line.
 
 from __future__ import annotations
 
+import functools
 import html
 import logging
 import os
@@ -386,10 +387,13 @@ class OutputGuard(Writer):
         self._writing = claimant(template, kwargs)
         try:
             cache = self._cache
-            if not cache.enabled or kwargs.get("override_output") or len(args) > 3 and args[3]:
+            if not cache.enabled:
                 return super().write_file(name, template, context, *args, **kwargs)
+            # A page saved where its own save_as says (a translated page's /en/withdrawal/) overrides: its kept
+            # files are claimed as overridden, as Pelican's writer marks those it writes.
+            override = bool(kwargs.get("override_output") or len(args) > 3 and args[3])
             key = cache.key(name, template, context, args, kwargs)
-            if cache.keep(name, key, self._claim_kept, context):
+            if cache.keep(name, key, functools.partial(self._claim_kept, override=override), context):
                 return None
             marks, logged = cache.begin(context), LogCount()  # a page that logged is rendered every build
             self._opened = []
@@ -404,14 +408,17 @@ class OutputGuard(Writer):
             self._writing = (None, "another output")
             self._opened = None
 
-    def _claim_kept(self, filenames: list[str]) -> bool:
-        """Claim files kept from the last build as written; False (and none claimed) when this build already
-        wrote one of them: then the write is rendered, and the second write reported as it would be."""
+    def _claim_kept(self, filenames: list[str], override: bool = False) -> bool:
+        """Claim files kept from the last build as written (and overridden, for an overriding write); False (and
+        none claimed) when this build already wrote one of them: then the write is rendered, and the second
+        write reported (or overrides) as it would be."""
         if not self._written_files.isdisjoint(filenames):
             return False
         for filename in filenames:
             self._claims.setdefault(filename, self._writing)
             self._written_files.add(filename)
+            if override:
+                self._overridden_files.add(filename)
         return True
 
     def _open_w(self, filename, encoding, override=False):
