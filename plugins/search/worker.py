@@ -42,10 +42,20 @@ def service_class():
     """Pagefind's service, reading its answers as they come.
 
     The package's own reader sleeps 0.1 s before each answer it reads: 0.1 s per record, minutes for a shop.
-    This one reads on as long as there is an answer, and hands each to the request waiting for it."""
+    This one reads on as long as there is an answer, and hands each to the request waiting for it. Its sender
+    formats every request and answer for a debug line even when nobody logs them (a record's whole text, three
+    times): this one only sends."""
     from pagefind.service import PagefindService
 
     class Service(PagefindService):
+        async def send(self, payload):
+            self._message_id += 1
+            waiting = self._responses[self._message_id] = self._loop.create_future()
+            request = json.dumps({"message_id": self._message_id, "payload": payload}, ensure_ascii=False)
+            self._backend.stdin.write(base64.b64encode(request.encode("utf-8")) + b",")
+            await self._backend.stdin.drain()
+            return await waiting
+
         async def _wait_for_responses(self) -> None:
             while True:
                 output = await self._backend.stdout.readuntil(b",")
