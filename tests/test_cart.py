@@ -226,12 +226,17 @@ def test_paypal_cart_upload_form_and_its_origin_in_the_policy(build_site):
     from shop_fixtures import product_file
     content = {"images/p.png": catalogue()["images/p.png"],
                "products/a.md": product_file(checkout={"paypal": "https://www.paypal.com/ncp/payment/T1"})}
-    output = build_site(content, SHOP_TODAY=TODAY, SHOP_CHECKOUT="paypal", SHOP_PAYPAL_BUSINESS="cassa@negozio.example")
+    output = build_site(content, SHOP_TODAY=TODAY, SHOP_CHECKOUT="paypal", SHOP_PAYPAL_BUSINESS="cassa@negozio.example",
+                        SITEURL="https://negozio.example")
     form = parse(output / "carrello" / "index.html").select_one("form[data-cart-paypal]")
     assert form["method"] == "post" and form["action"] == "https://www.paypal.com/cgi-bin/webscr"
     fixed = {i["name"]: i["value"] for i in form.select("input[type=hidden]")}
     assert fixed == {"cmd": "_cart", "upload": "1", "business": "cassa@negozio.example", "currency_code": "EUR",
-                     "charset": "utf-8"}
+                     "charset": "utf-8",
+                     # After a payment PayPal comes back to the cart page, which empties the cart; cancelled, it
+                     # comes back to the cart as it was.
+                     "return": "https://negozio.example/carrello/?pagato=1",
+                     "cancel_return": "https://negozio.example/carrello/"}
     product = parse(output / "prodotti" / "chitarra-di-prova" / "index.html")
     assert product.select_one("a.buy-button")["href"] == "https://www.paypal.com/ncp/payment/T1"
     assert product.select_one("button[data-cart-add]")

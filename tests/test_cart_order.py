@@ -48,6 +48,19 @@ def test_an_order_sent_from_the_cart_page_is_priced_again_and_mailed(build_site,
             with tab.expect_navigation():
                 form.locator("button[type=submit]").click()
             answer = tab.inner_text("body")
+            back = tab.get_by_role("link", name="Torna al negozio").get_attribute("href")
+            # A link back with another key (someone else's receipt) empties nothing.
+            tab.goto(f"{site}/carrello/?inviato=altra-chiave")
+            tab.locator("tr[data-sku]").first.wait_for()
+            assert tab.locator("[data-cart-done]").is_hidden()
+            key = tab.evaluate("JSON.parse(localStorage.getItem('vetrina-cart-sent')).k")
+            assert back == f"{site}/carrello/?inviato={key}"  # the key this browser sent the order with
+            # The receipt's own link back: the order is sent, the cart empty again.
+            tab.goto(back)
+            tab.locator("[data-cart-empty]").wait_for()
+            assert tab.locator("[data-cart-done]").is_visible()
+            assert tab.evaluate("JSON.parse(localStorage.getItem('vetrina-cart'))") == []
+            assert tab.evaluate("localStorage.getItem('vetrina-cart-sent')") is None
         assert "Giulia" in answer and "giulia@example.org" in answer
         rows = forms.rows("SELECT data FROM submissions WHERE kind = 'order'")
         assert len(rows) == 1

@@ -58,7 +58,9 @@ class FormsApp:
                            "not sent again (see the outbox table)", doubtful)
         site = {"url": config.site_url, "name": config.site_name, "endpoint": config.endpoint,
                 "withdrawal": {lang: f"{config.site_url}/{page}" for lang, page in config.withdrawal_pages.items()},
+                "cart": {lang: f"{config.site_url}/{page}" for lang, page in config.cart_pages.items()},
                 "privacy": f"{config.site_url}/{config.privacy_page}"}
+        self.site = site
         self.renderer = Renderer(theme, config.languages, config.default_lang, site, timezone)
         self.subscribers_file = recipients_file(environ, root)
         self.sender = mailer.sender(environ, f"{config.site_name} <{config.shop_email}>")

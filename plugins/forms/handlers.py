@@ -10,10 +10,11 @@ import secrets
 import urllib.request
 from decimal import Decimal
 from pathlib import Path
+from urllib.parse import urlencode
 
 from newsletter import oneclick
 from newsletter.recipients import Recipient
-from shop.cart import CartError, PriceList
+from shop.cart import SENT_PARAMETER, CartError, PriceList
 
 from . import lists, validate
 from .mailer import message
@@ -88,9 +89,11 @@ def order(app, request, lang):
         else:
             number, received, data = same["id"], parse(same["created"]), json.loads(same["data"])
     seen = Decimal(data["seen_total"]) if data.get("seen_total") is not None else None
+    cart_page = app.site["cart"].get(lang) or app.site["cart"].get(app.config.default_lang)
+    back = f"{cart_page}?{urlencode({SENT_PARAMETER: form.nonce})}" if form.nonce and cart_page else None
     return app.page(lang, "order.html", order=data, reference=order_reference(number, received),
                     received=received, differs=seen is not None and seen != Decimal(data["total"]),
-                    repeated=same is not None)
+                    repeated=same is not None, back=back)
 
 
 def order_reference(number: int, received: dt.datetime) -> str:

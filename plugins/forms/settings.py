@@ -12,6 +12,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from core.settings import site_settings
+from shop.settings import DEFAULTS as SHOP_DEFAULTS
 
 DEFAULTS = {
     # Where browsers post: the endpoint's public URL (development: `./vetrina forms`, also started by serve).
@@ -94,6 +95,7 @@ class FormsSettings:
     duplicate_minutes: int = 30
     mail_dir: Path = Path(".forms/posta")
     withdrawal_pages: dict = field(default_factory=dict)
+    cart_pages: dict = field(default_factory=dict)  # lang -> the cart page's path, where an order's receipt leads
     privacy_page: str = "privacy/"
     site_name: str = ""
     default_lang: str = "it"
@@ -165,6 +167,11 @@ class FormsSettings:
             path = Path(value)
             return path if path.is_absolute() else root / path
 
+        default_lang = settings.get("DEFAULT_LANG", "it")
+        languages = tuple(settings.get("SITE_LANGUAGES", ("it", "en")))
+        cart_url = settings.get("SHOP_CART_URL", SHOP_DEFAULTS["SHOP_CART_URL"])
+        cart_lang_url = settings.get("SHOP_CART_LANG_URL", SHOP_DEFAULTS["SHOP_CART_LANG_URL"])
+        cart_pages = {lang: cart_url if lang == default_lang else cart_lang_url.format(lang=lang) for lang in languages}
         return cls(
             endpoint=endpoint, database=under_root(get("FORMS_DATABASE")), site_origin=site_origin.rstrip("/"),
             site_url=(siteurl if origin_of(siteurl) else origin_of(dev_url)).rstrip("/"),
@@ -176,8 +183,7 @@ class FormsSettings:
             signup_quiet_minutes=_positive("FORMS_SIGNUP_QUIET_MINUTES", get("FORMS_SIGNUP_QUIET_MINUTES")),
             duplicate_minutes=_positive("FORMS_DUPLICATE_MINUTES", get("FORMS_DUPLICATE_MINUTES")),
             mail_dir=under_root(get("FORMS_MAIL_DIR")), withdrawal_pages=dict(pages),
-            privacy_page=get("FORMS_PRIVACY_PAGE"), site_name=settings.get("SITENAME", ""),
-            default_lang=settings.get("DEFAULT_LANG", "it"),
-            languages=tuple(settings.get("SITE_LANGUAGES", ("it", "en"))),
+            cart_pages=cart_pages, privacy_page=get("FORMS_PRIVACY_PAGE"), site_name=settings.get("SITENAME", ""),
+            default_lang=default_lang, languages=languages,
             suppression_file=under_root(suppression),
         )

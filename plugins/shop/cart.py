@@ -20,6 +20,10 @@ from decimal import Decimal, InvalidOperation
 FILE = "cart.json"
 MAX_QUANTITY = 99  # per line: more is a typo or an abuse, and the order endpoint refuses it
 MAX_LINES = 50
+# The cart page's URL after an order: the endpoint's receipt links back with ?inviato=<the order's key> (the cart
+# is emptied when it is the key this browser sent), PayPal returns with ?pagato=1 after a payment.
+SENT_PARAMETER = "inviato"
+PAID_PARAMETER = "pagato"
 
 
 class CartError(ValueError):

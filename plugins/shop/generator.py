@@ -418,7 +418,8 @@ class ProductsGenerator(Generator):
             page = CartPage(title, link.lang, link.url, link.url + "index.html",
                             tuple(other for other in links if other is not link))
             writer.write_file(page.save_as, self.get_template("cart"), self.context, page=page,
-                              relative_urls=self.settings["RELATIVE_URLS"], url=page.url)
+                              relative_urls=self.settings["RELATIVE_URLS"], url=page.url,
+                              sent_parameter=cart.SENT_PARAMETER, paid_parameter=cart.PAID_PARAMETER)
 
     def _write_snipcart_json(self):
         """The {id, price, url} file Snipcart's JSON crawler reads, one entry per sku that can be bought."""

@@ -204,6 +204,26 @@
   function draw() { compute(); drawRows(); drawTotals(); }
 
   part("cart-nojs").hidden = true;
+
+  // After an order: the endpoint's receipt links back here with the key this browser sent the order with, PayPal
+  // returns here after a payment. The key is kept while the cart stays the same (a second click sends the same
+  // order, which the endpoint records once).
+  var SENT = KEY + "-sent", params = new URLSearchParams(location.search);
+  function sent() { try { return JSON.parse(localStorage.getItem(SENT)) || {}; } catch (e) { return {}; } }
+  var back = params.get(t.sent);
+  if (params.get(t.paid) === "1" || back && back === sent().k) {
+    store([]);
+    try { localStorage.removeItem(SENT); } catch (e) { /* nothing kept */ }
+    part("cart-done").hidden = false;
+  }
+  var orderForm = root.querySelector("[data-cart-form]");
+  if (orderForm) orderForm.addEventListener("submit", function () {
+    var lines = JSON.stringify(stored()), last = sent();
+    var key = last.c === lines && last.k ? last.k : Date.now().toString(36) + Math.random().toString(36).slice(2);
+    try { localStorage.setItem(SENT, JSON.stringify({ k: key, c: lines })); } catch (e) { /* no key: no emptying */ }
+    var field = orderForm.querySelector("input[name=nonce]");
+    if (!field) hidden(orderForm, "nonce", key); else field.value = key;
+  });
   var copy = part("cart-copy");
   if (copy) copy.addEventListener("click", function () {
     var area = part("cart-text");
