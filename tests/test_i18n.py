@@ -82,3 +82,30 @@ def test_messages_translated_once_per_language_are_jinjas_newstyle_gettext():
     assert render(env, "{{ _('Products') }}") == "Prodotti"  # the site's language first, then the page's own
     assert render(env, "{{ _('Products') }}", article=SimpleNamespace(lang="en")) == "Products"
     assert render(env, "{{ _('Products') }}") == "Prodotti"
+
+
+def test_extracting_the_strings_again_keeps_every_translation_and_leaves_no_italian_one_empty(tmp_path):
+    """What `./vetrina i18n` does, in a copy: a string the code uses but babel.cfg does not scan would be marked
+    obsolete by the update (and its translation dropped from the compiled catalogue)."""
+    import shutil
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from babel.messages.pofile import read_po
+
+    root = Path(__file__).resolve().parents[1]
+    pybabel = Path(sys.executable).parent / "pybabel"
+    copy = tmp_path / "translations"
+    shutil.copytree(root / "theme" / "translations", copy)
+    subprocess.run([str(pybabel), "-q", "extract", "-F", "babel.cfg", "-k", "translate:2", "-k", "problem:3",
+                    "-o", str(tmp_path / "messages.pot"), "--no-location", "."], cwd=root, check=True)
+    subprocess.run([str(pybabel), "-q", "update", "-i", str(tmp_path / "messages.pot"), "-d", str(copy),
+                    "--no-fuzzy-matching"], check=True)
+    for lang in ("it", "en"):
+        with open(copy / lang / "LC_MESSAGES" / "messages.po", "rb") as handle:
+            catalog = read_po(handle)
+        assert sorted(catalog.obsolete) == [], lang
+    with open(copy / "it" / "LC_MESSAGES" / "messages.po", "rb") as handle:
+        italian = read_po(handle)
+    assert [message.id for message in italian if message.id and not message.string] == []
