@@ -271,9 +271,11 @@ def headers(c, server="nginx"):
             "warmup": "synthetic: cold and vanilla builds run first and not counted (default 1)",
             "images": "synthetic: on (default) or off", "comments": "synthetic: on (default) or off",
             "seed": "synthetic: the generator's seed (default 0)",
-            "chart": "synthetic: also write the table as an SVG bar chart"})
+            "chart": "synthetic: also write the table as an SVG bar chart",
+            "search_cost": "synthetic: also a cold build without the search index in each round, to show what "
+                           "the index costs: on (default) or off"})
 def bench(c, runs=5, posts=0, products=0, sizes="", rounds=3, warmup=1, images="on", comments="on", seed=0,
-          chart=""):
+          chart="", search_cost="on"):
     """Build time against vanilla Pelican: the demo, or a synthetic shop (--posts N --products N, or --sizes)."""
     from core import bench as harness
 
@@ -281,7 +283,7 @@ def bench(c, runs=5, posts=0, products=0, sizes="", rounds=3, warmup=1, images="
         try:
             harness.bench_shops(ROOT, harness.shapes_of(posts, products, sizes), rounds=int(rounds),
                                 warmup=int(warmup), images=images, comments=comments, seed=int(seed), chart=chart,
-                                progress=lambda line: print(line, flush=True))
+                                search_cost=search_cost, progress=lambda line: print(line, flush=True))
         except harness.BenchError as error:
             raise Exit(str(error), code=2 if isinstance(error, harness.BenchOptionError) else 1) from None
         return

@@ -190,6 +190,19 @@ def test_the_table_shows_the_medians_ratios_rss_images_and_phases():
     assert row("  read")[1:] == ["6.00", "s", "60.0", "%"]
 
 
+def test_a_cold_build_without_the_search_index_shows_what_the_index_costs():
+    rounds = tuple(bench.Round(r.cold, r.vanilla, r.warm, measured(seconds)) for r, seconds in
+                   zip(fixed_summary().rounds, (8, 10, 9)))
+    summary = bench.Summary(50, 50, rounds)
+    assert summary.ratios("unsearched") == [2.0, 2.5, 4.5]
+    lines = bench.table(summary).splitlines()
+    assert next(line for line in lines if line.startswith("Vetrina cold without the search index ")).split()[6] == "9.00"
+    share = next(line for line in lines if line.startswith("Vetrina cold without the search index / vanilla"))
+    # Paired: 10/8, 12/10, 9/9 -> median 1.20.
+    assert "2.00 2.50 4.50" in share and share.endswith("the index adds 20 % to the cold build (paired median)")
+    assert "without the search index" not in bench.table(fixed_summary())  # not measured: not shown
+
+
 def test_the_sizes_table_says_how_the_ratio_grows():
     small = fixed_summary()
     large = bench.Summary(500, 500, tuple(bench.Round(r.cold, bench.Measured(r.vanilla.seconds * 0.9, 1, 1, {}),

@@ -436,6 +436,7 @@ class Round:
     cold: Measured
     vanilla: Measured
     warm: Measured
+    unsearched: Measured | None = None  # a cold build without the search index: what the index costs
 
 
 @dataclass(frozen=True)
@@ -450,6 +451,12 @@ class Summary:
     @property
     def pages(self) -> int:
         return self.posts + self.products
+
+    def has(self, kind: str) -> bool:
+        return all(getattr(r, kind) is not None for r in self.rounds)
+
+    def kinds(self) -> list[tuple[str, str]]:
+        return [(kind, label) for kind, label in KINDS if self.has(kind)]
 
     def median(self, kind: str, field: str = "seconds") -> float:
         return statistics.median(getattr(getattr(r, kind), field) for r in self.rounds)
@@ -480,8 +487,8 @@ class Summary:
                 for name in names}
 
 
-KINDS = (("cold", "Vetrina cold"), ("vanilla", "vanilla Pelican (simple theme), cold"),
-         ("warm", "Vetrina warm (one post edited)"))
+KINDS = (("cold", "Vetrina cold"), ("unsearched", "Vetrina cold without the search index"),
+         ("vanilla", "vanilla Pelican (simple theme), cold"), ("warm", "Vetrina warm (one post edited)"))
 
 
 def mib(size: float) -> str:
@@ -491,7 +498,7 @@ def mib(size: float) -> str:
 def table(summary: Summary) -> str:
     """The bench's table for one size: medians, ms per page, CPU, peak RSS, paired ratios, phases."""
     rows = [("", "median", "ms/page", "CPU", "peak RSS")]
-    for kind, label in KINDS:
+    for kind, label in summary.kinds():
         rows.append((label, f"{summary.median(kind):.2f} s", f"{summary.ms_per_page(kind):.1f}",
                      f"{summary.median(kind, 'cpu'):.2f} s", mib(summary.peak_rss(kind))))
     images = summary.images()
@@ -506,6 +513,11 @@ def table(summary: Summary) -> str:
     per_round = lambda values: " ".join(f"{value:.2f}" for value in values)  # noqa: E731
     lines.append(f"Vetrina cold / vanilla, per round: {per_round(summary.ratios())}; paired median "
                  f"{summary.ratio():.2f} (CPU {summary.ratio(field='cpu'):.2f})")
+    if summary.has("unsearched"):
+        share = summary.ratio("cold", "unsearched") - 1
+        lines.append(f"Vetrina cold without the search index / vanilla, per round: "
+                     f"{per_round(summary.ratios('unsearched'))}; paired median {summary.ratio('unsearched'):.2f}; "
+                     f"the index adds {100 * share:.0f} % to the cold build (paired median)")
     lines.append(f"Vetrina warm / cold, per round: {per_round(summary.ratios('warm', 'cold'))}; paired median "
                  f"{summary.ratio('warm', 'cold'):.2f}")
     cold, warm = summary.ratio(), summary.ratio("warm", "cold")
@@ -570,7 +582,7 @@ def chart_of(summaries: list[Summary]) -> str:
         return svg_chart("Vetrina cold / vanilla Pelican, paired median, by size",
                          [(f"{s.pages} pages", s.ratio()) for s in summaries], unit="×")
     summary = summaries[0]
-    bars = [(label, summary.median(kind)) for kind, label in KINDS]
+    bars = [(label, summary.median(kind)) for kind, label in summary.kinds()]
     if summary.images() is not None:
         bars.append(("image encoding (cold build, CPU)", summary.images()))
     bars += [(f"phase: {name}", seconds) for name, seconds in summary.phases().items() if name != "images (WebP)"]
@@ -606,7 +618,7 @@ def runner_env(root: Path, phases: bool) -> dict:
 
 
 def bench_shop(root: Path, posts: int, products: int, rounds: int = 3, warmup: int = 1, images: bool = True,
-               comments: bool = True, seed: int = 0, progress=print) -> Summary:
+               comments: bool = True, seed: int = 0, search_cost: bool = True, progress=print) -> Summary:
     """Generate the synthetic shop in a temporary folder and run the rounds; the folder is removed after."""
     from contextlib import ExitStack
 
@@ -634,8 +646,12 @@ def bench_shop(root: Path, posts: int, products: int, rounds: int = 3, warmup: i
         cache, output = folder / "cache", folder / "output"
         settings = shop_settings(folder, root, shop.folder, cache, isso_url, synthetic.TODAY)
         vanilla = vanilla_simple_settings(folder, vanilla_content, folder / "vanilla-cache")
+        unsearched_settings = folder / "vetrina-settings-unsearched.py"
+        unsearched_settings.write_text(settings.read_text(encoding="utf-8") + "SEARCH_ENABLED = False\n",
+                                       encoding="utf-8")
         env = runner_env(root, phases=True)
         ours = [sys.executable, "-m", "core.runner", str(shop.folder), "-s", str(settings), "-o", str(output)]
+        unsearched = [*ours[:-4], "-s", str(unsearched_settings), "-o", str(output)]
         theirs = [sys.executable, "-m", "pelican", str(vanilla_content), "-s", str(vanilla), "-o",
                   str(folder / "vanilla-output"), "-q"]
         done = []
@@ -652,7 +668,13 @@ def bench_shop(root: Path, posts: int, products: int, rounds: int = 3, warmup: i
             synthetic.edit_post(shop, number)
             warm = measured_run(ours, root, env)
             progress(f"{name}: Vetrina warm {warm.seconds:.2f} s ({warm.seconds / cold.seconds:.2f} of cold)")
-            done.append(Round(cold, plain, warm))
+            bare = None
+            if search_cost:
+                for path in (output, cache):
+                    shutil.rmtree(path, ignore_errors=True)
+                bare = measured_run(unsearched, root, env)
+                progress(f"{name}: Vetrina cold without the search index {bare.seconds:.2f} s (CPU {bare.cpu:.2f} s)")
+            done.append(Round(cold, plain, warm, bare))
         served = None
         if done and shop.posts:
             progress("serve: building, then saving one post and fetching its page until the edit shows")
@@ -733,9 +755,9 @@ def shapes_of(posts: int, products: int, sizes: str) -> list[tuple[int, int]]:
 
 
 def bench_shops(root: Path, shapes: list[tuple[int, int]], *, rounds: int, warmup: int, images: str,
-                comments: str, seed: int, chart: str, progress) -> None:
+                comments: str, seed: int, chart: str, progress, search_cost: str = "on") -> None:
     """Measure each synthetic shop and print its table (then one row per size, and the chart if asked)."""
-    for name, value in (("images", images), ("comments", comments)):
+    for name, value in (("images", images), ("comments", comments), ("search-cost", search_cost)):
         if value not in ("on", "off"):
             raise BenchOptionError(f"--{name} {value}: write --{name} on or --{name} off")
     if rounds < 1:
@@ -743,7 +765,8 @@ def bench_shops(root: Path, shapes: list[tuple[int, int]], *, rounds: int, warmu
     summaries = []
     for shape in shapes:
         summary = bench_shop(root, *shape, rounds=rounds, warmup=warmup, images=images == "on",
-                             comments=comments == "on", seed=seed, progress=progress)
+                             comments=comments == "on", seed=seed, search_cost=search_cost == "on",
+                             progress=progress)
         progress(table(summary))
         summaries.append(summary)
     if len(summaries) > 1:
