@@ -52,16 +52,27 @@ def start(config_path: Path, log_path: Path) -> subprocess.Popen:
 
 
 def wait_until_ready(url: str, process: subprocess.Popen, timeout: float = 20) -> None:
+    wait_for_answer(f"{url}/info", process, "Isso", timeout)
+
+
+def wait_for_answer(url: str, process: subprocess.Popen, name: str, timeout: float = 20,
+                    errors_answer: bool = False) -> None:
+    """Wait until a server just started answers at url (with an HTTP error too, if errors_answer); a clear
+    RuntimeError if its process ends first or it does not answer in time."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"Isso stopped at start (exit {process.returncode}); see its log")
+            raise RuntimeError(f"{name} stopped at start (exit {process.returncode}); see its log")
         try:
-            with urllib.request.urlopen(f"{url}/info", timeout=1):
+            with urllib.request.urlopen(url, timeout=1):
                 return
+        except urllib.error.HTTPError:
+            if errors_answer:
+                return
+            time.sleep(0.2)
         except (urllib.error.URLError, OSError):
             time.sleep(0.2)
-    raise RuntimeError(f"Isso did not answer at {url} within {timeout} s")
+    raise RuntimeError(f"{name} did not answer at {url} within {timeout} s")
 
 
 def stop(process: subprocess.Popen) -> None:

@@ -214,22 +214,28 @@ def signup_confirm(app, request, lang):
 
 
 # --- one-click unsubscribe (RFC 8058) ------------------------------------------------------------------------
-def unsubscribe_page(app, request, lang):
+def unsubscribe_link(app, request, lang):
+    """(address, token, None) of a valid unsubscribe link, or (.., .., the page that says why it is not)."""
     address, token = request.field("a"), request.field("t")
     if not app.secret:
-        return app.problem(lang, 503, "Unsubscribing here is not set up. Please reply to the newsletter instead.")
+        return address, token, app.problem(
+            lang, 503, "Unsubscribing here is not set up. Please reply to the newsletter instead.")
     if not oneclick.verify(address, token, app.secret):
-        return app.problem(lang, 400, "This unsubscribe link is not valid. Please use the link of a newsletter.")
-    return app.page(lang, "unsubscribe.html", address=address, token=token)
+        return address, token, app.problem(
+            lang, 400, "This unsubscribe link is not valid. Please use the link of a newsletter.")
+    return address, token, None
+
+
+def unsubscribe_page(app, request, lang):
+    address, token, refused = unsubscribe_link(app, request, lang)
+    return refused or app.page(lang, "unsubscribe.html", address=address, token=token)
 
 
 def unsubscribe(app, request, lang):
     # Mail clients post `List-Unsubscribe=One-Click` to the URL; the visitor's button posts the same.
-    address, token = request.field("a"), request.field("t")
-    if not app.secret:
-        return app.problem(lang, 503, "Unsubscribing here is not set up. Please reply to the newsletter instead.")
-    if not oneclick.verify(address, token, app.secret):
-        return app.problem(lang, 400, "This unsubscribe link is not valid. Please use the link of a newsletter.")
+    address, token, refused = unsubscribe_link(app, request, lang)
+    if refused:
+        return refused
     key = oneclick.identity(address)
     with app.store.transaction() as db:
         lists.unsubscribe(app.config.suppression_file, address)

@@ -13,15 +13,13 @@ import logging
 import os
 import subprocess
 import sys
-import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 from socketserver import ThreadingMixIn
 from urllib.parse import urlsplit
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 from comments.server import stop  # noqa: F401  (the endpoint stops as Isso does: terminate, then kill)
+from comments.server import wait_for_answer
 
 from .app import FormsApp
 from .settings import FormsSettings
@@ -97,19 +95,7 @@ def start(settings_file: Path, port: int, log_path: Path, *extra: str, env: dict
 
 
 def wait_until_ready(url: str, process: subprocess.Popen, timeout: float = 20) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"the forms endpoint stopped at start (exit {process.returncode}); see its log")
-        try:
-            urllib.request.urlopen(f"{url}/", timeout=1)
-        except urllib.error.HTTPError:
-            return  # it answers (404 at its root)
-        except (urllib.error.URLError, OSError):
-            time.sleep(0.2)
-        else:
-            return
-    raise RuntimeError(f"the forms endpoint did not answer at {url} within {timeout} s")
+    wait_for_answer(f"{url}/", process, "the forms endpoint", timeout, errors_answer=True)  # 404 at its root
 
 
 def start_beside(settings_file: Path, root: Path, host: str, site_port: int, log: Path):
