@@ -203,7 +203,6 @@
 
   function draw() { compute(); drawRows(); drawTotals(); }
 
-  part("cart-nojs").hidden = true;
 
   // After an order: the endpoint's receipt links back here with the key this browser sent the order with, PayPal
   // returns here after a payment. The key is kept while the cart stays the same (a second click sends the same
@@ -241,5 +240,5 @@
       draw();
       addEventListener("storage", function (event) { if (event.key === KEY) draw(); });
     })
-    .catch(function () { part("cart-error").hidden = false; });
+    .catch(function () { part("cart-empty").hidden = true; part("cart-error").hidden = false; });
 })(document);
