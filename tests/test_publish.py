@@ -643,7 +643,8 @@ def test_production_writes_no_drafts_and_robots_txt_names_no_private_folder(proj
     assert not [path for path in written if "bozz" in path or path.startswith("drafts")]
     assert checks.broken_links(production, SITE) == []
     robots = (production / "robots.txt").read_text(encoding="utf-8")
-    assert "bozze" not in robots and "Disallow:" in robots.splitlines()
+    disallowed = [line.split(":", 1)[1].strip() for line in robots.splitlines() if line.startswith("Disallow:")]
+    assert "bozze" not in robots and disallowed == ["/cerca/?", "/en/search/?"]  # only the search results
 
     development = run_build(project / "content", project / "dev")
     for draft in ("bozze/bozza/index.html", "bozze/pagine/pagina-bozza/index.html"):
