@@ -15,6 +15,8 @@ from .settings import DEFAULTS, SiteSettings
 from . import schedule
 
 logger = logging.getLogger(__name__)
+# The pages an Italian shop must publish (SITE_LEGAL_PAGES): a production build refuses while one is a draft.
+LEGAL_PAGES = ("chi-siamo", "spedizioni-e-resi", "termini-e-condizioni", "privacy", "cookie", "contatti")
 
 SETTINGS_KEY = "SITE_CONFIG"
 IMAGES_KEY = "SITE_RESPONSIVE_IMAGES"
@@ -70,7 +72,8 @@ def prepare_content(instance):
     if not isinstance(instance, (Article, Page)):
         return
     config = instance.settings[SETTINGS_KEY]
-    summary = instance.metadata.get("summary")
+    # A `Description:` field (an imported SEO description) wins over the summary shown in listings.
+    summary = instance.metadata.get("description") or instance.metadata.get("summary")
     instance.description = text.describe(summary, instance._content, config.description_length)
     image = instance.metadata.get("image")
     if image:
@@ -156,6 +159,19 @@ def guarded_writer(pelican):
     return integrity.OutputGuard
 
 
+def refuse_draft_legal_pages(generator):
+    """A production build (absolute SITEURL) of a shop whose legal pages are still drafts fails, naming each one."""
+    settings = generator.settings
+    if not str(settings.get("SITEURL", "")).startswith(("http://", "https://")):
+        return
+    legal = set(settings.get("SITE_LEGAL_PAGES", LEGAL_PAGES))
+    for page in getattr(generator, "draft_pages", []):
+        if page.slug in legal:
+            logger.error("%s: field 'status': the page %r is still a draft; review it and delete the line "
+                         "`Status: draft`: a shop is not published while a legal page is a draft",
+                         page.source_path, page.slug)
+
+
 def register():
     contentcache.pelican_caches_survive_interruption()
     speedups.install()
@@ -176,6 +192,7 @@ def register():
     signals.generator_init.connect(start_schedule)
     signals.article_generator_pretaxonomy.connect(hold_back_scheduled)
     signals.page_generator_finalized.connect(hold_back_scheduled)
+    signals.page_generator_finalized.connect(refuse_draft_legal_pages)
     signals.generator_init.connect(install_theme_support)
     signals.content_object_init.connect(prepare_content)
     signals.all_generators_finalized.connect(check_content)
