@@ -23,7 +23,13 @@ def load(path: Path) -> dict:
 
 
 def sent_guids(state: dict) -> set[str]:
-    return {guid for issue in state["issues"] for guid in issue["items"]}
+    """Every item an issue contained, and those an import marked as announced (the old site's posts)."""
+    return {guid for issue in state["issues"] for guid in issue["items"]} | set(state.get("announced", ()))
+
+
+def with_announced(state: dict, guids) -> dict:
+    """The state with these GUIDs marked as already announced (sorted, each once)."""
+    return {**state, "announced": sorted(set(state.get("announced", ())) | set(guids))}
 
 
 def last_number(state: dict) -> int:

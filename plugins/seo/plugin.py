@@ -112,6 +112,8 @@ def record_page(path, context):
         return  # indexable, but a page for visitors on their way (the cart, the search page), not one to list
     site_url = context["SITEURL"]
     loc = graph.page_url(context)
+    if getattr(rendered_item(context), "canonical", None) not in (None, "", loc):
+        return  # a page whose `Canonical:` names another address: the sitemap lists canonical URLs only
     item = rendered_item(context)
     commits = context.get(LASTMOD_KEY)
     if item is not None:
