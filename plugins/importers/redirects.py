@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import parse_qsl, unquote, urlsplit
+from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
 # Cloudflare Pages' limits for _redirects: 2,000 static and 100 dynamic rules (a query rule counts as dynamic).
 CLOUDFLARE_STATIC = 2000
@@ -41,6 +41,13 @@ class Rule:
         return f"{self.source}:{self.line}"
 
 
+def canonical(url: str) -> str:
+    """A root-relative path (and query) as browsers send it: `https://x/%ce%ba/?p=1` → `/%CE%BA/?p=1`."""
+    parts = urlsplit(str(url).strip())
+    path = quote(unquote(parts.path or "/"), safe="/:@!$&'()*+,;=-._~")
+    return path + (f"?{parts.query}" if parts.query else "")
+
+
 class RuleError(ValueError):
     def __init__(self, source: str, line: int, message: str):
         super().__init__(f"{source}:{line}: {message}")
@@ -58,7 +65,7 @@ def parse(text: str, source: str) -> tuple[list[Rule], list[RuleError]]:
             errors.append(RuleError(source, number, f"redirect {line!r}: write the old path and the new address, "
                                                     "like /2020/05/ciao/ /blog/ciao/"))
             continue
-        rules.append(Rule(parts[0], parts[1], source, number))
+        rules.append(Rule(canonical(parts[0]), parts[1], source, number))
     return rules, errors
 
 

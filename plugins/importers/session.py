@@ -20,7 +20,6 @@ import os
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from urllib.parse import quote, urlsplit
 
 from core import durable
 
@@ -214,7 +213,7 @@ class ImportSession:
     # --- redirects ----------------------------------------------------------------------------------------
     def redirect(self, old: str, new: str) -> None:
         """The old site's URL (absolute or not; a `?p=ID` query kept) to the new root-relative URL."""
-        old = old_path(old)
+        old, new = old_path(old), old_path(new) if new.startswith("/") else new
         if old and old != new:
             self.manifest["redirects"][old] = new
 
@@ -241,6 +240,6 @@ def load_settings(shop: Path) -> dict:
 
 def old_path(url: str) -> str:
     """`https://old.example/2020/01/ciao/?p=1` → `/2020/01/ciao/?p=1`, percent-encoded as a request line is."""
-    parts = urlsplit(str(url).strip())
-    path = quote(parts.path or "/", safe="/%:@!$&'()*+,;=-._~")
-    return path + (f"?{parts.query}" if parts.query else "")
+    from .redirects import canonical
+
+    return canonical(url)
