@@ -88,7 +88,8 @@ def plan(facts: ShopFacts, today: dt.date | None = None) -> dict[str, bytes]:
     today = today or dt.date.today()
     files = {path: text.encode("utf-8") for path, text in skeleton.texts(facts, today, str(uuid.uuid4()),
                                                                          str(uuid.uuid4())).items()}
-    files["content/images/products/esempio.jpg"] = skeleton.example_photo()
+    files["content/images/products/esempio.jpg"] = files["content/images/posts/benvenuti.jpg"] = \
+        skeleton.example_photo()
     return files
 
 

@@ -175,6 +175,8 @@ Tags: negozio
 Summary: Il nuovo sito di {f.name}: il catalogo, il blog con i consigli e la newsletter, in un posto solo.
 Lang: {f.lang}
 Uid: {uid}
+Image: images/posts/benvenuti.jpg
+Image_alt: Un rettangolo colorato al posto della foto di apertura
 
 Questo è il primo articolo del blog: cambialo o cancellalo. Ogni articolo è un file Markdown in `content/posts/`;
 `vetrina new-post "Titolo"` ne scrive uno nuovo con tutti i campi.

@@ -59,7 +59,10 @@ class SearchSettings:
             if not isinstance(url, str) or not url.endswith("/") or url.startswith("/") or "//" in url:
                 raise SearchConfigurationError(
                     f"SEARCH_PAGES[{lang!r}] must be a relative URL ending in '/', like 'cerca/' (got {url!r})")
-        ordered = ((default_lang, pages[default_lang]), *((k, v) for k, v in pages.items() if k != default_lang))
+        # A search page only for the languages the site has (a shop in Italian alone gets no English one).
+        languages = set(settings.get("SITE_LANGUAGES") or pages)
+        ordered = ((default_lang, pages[default_lang]),
+                   *((k, v) for k, v in pages.items() if k != default_lang and k in languages))
         output = str(get("SEARCH_OUTPUT")).strip("/")
         if not output or output.startswith(".") or "/" in output or "\\" in output:
             raise SearchConfigurationError(
