@@ -321,6 +321,8 @@ class FeedsGenerator(Generator):
         feed.register_extension("g", merchant.GoogleMerchantExtension, merchant.GoogleMerchantEntryExtension,
                                 atom=False)
         for product in shop.products:
+            if product.external:
+                continue  # Merchant Center lists what is bought here; another seller's product is theirs to list
             for sold in product.sold:
                 entry = feed.add_entry(order="append")
                 entry.title(sold.name)

@@ -69,7 +69,7 @@ class ImportSession:
         self.manifest_path = self.folder / f"{self.source}.json"
         self.journal_path = self.folder / f"{self.source}.journal"
         self.manifest = self._load()
-        self.claimed = {entry["path"]: key for key, entry in self.manifest["items"].items()}
+        self.claimed = {entry["path"]: key for key, entry in self.manifest["items"].items() if "path" in entry}
         self._journal = open(self.journal_path, "a", encoding="utf-8")
         return self
 
@@ -171,6 +171,12 @@ class ImportSession:
             self._journal.write(json.dumps([key, record], ensure_ascii=False) + "\n")
             self._journal.flush()
         return Written(relative, status)
+
+    def remember(self, key: str, record: dict) -> None:
+        """Something imported elsewhere than a file (a comment in Isso), journalled like a written file."""
+        self.manifest["items"][key] = record
+        self._journal.write(json.dumps([key, record], ensure_ascii=False) + "\n")
+        self._journal.flush()
 
     def announce(self, guid: str) -> None:
         """A post already sent to the old site's readers: the first newsletter after the move leaves it out."""

@@ -82,6 +82,8 @@ class PriceList:
         config = shop.settings
         offers = {}
         for product in shop.products:
+            if getattr(product, "external", None):
+                continue  # sold by someone else: never in a cart of ours
             for sold in product.sold:
                 offers[sold.sku] = PricedOffer(
                     sold.sku, sold.name, sold.offer.price, None if product.digital else product.shipping_class,

@@ -179,6 +179,7 @@ class ProductPage(Content):
     links = property(lambda self: self.model.links)
     restocked = property(lambda self: self.model.restocked)
     price_history = property(lambda self: self.model.price_history)
+    external = property(lambda self: self.model.external)
 
     @property
     def sold(self) -> tuple[SoldOffer, ...]:

@@ -174,8 +174,8 @@ class ProductsGenerator(Generator):
 
     def _check_checkout_links(self, model, source: str) -> bool:
         provider = self.config.checkout
-        if provider not in parse.CHECKOUT_LINK_PROVIDERS:
-            return True
+        if provider not in parse.CHECKOUT_LINK_PROVIDERS or model.external:
+            return True  # a product sold elsewhere is paid there
         if model.variants:  # each variant is bought on its own: its link, or the product's
             sellers = [(f"variants[{i}].checkout", {**model.links, **v.links}, v.offer)
                        for i, v in enumerate(model.variants)]
@@ -355,11 +355,25 @@ class ProductsGenerator(Generator):
             page.related_products = [by_slug[k] for k in product_keys]
             left_out = {id(a) for a in shown}
             page.related_posts = (shown + [by_url[k] for k in post_keys if id(by_url[k]) not in left_out])[:count]
+            if page.model.related:
+                page.related_products = self._related_first(page, page.related_products, count)
         for article, shown, (product_keys, post_keys, _) in zip(articles, embedded, answers[len(mentioned):]):
             article.related_posts = [by_url[k] for k in post_keys]
             left_out = {id(p) for p in shown}
             article.related_products = [by_slug[k] for k in product_keys if id(by_slug[k]) not in left_out][:count]
         self.related_scored = sum(scored for *_, scored in answers)  # candidate pairs scored, for the benchmark
+
+    def _related_first(self, page, computed: list, count: int) -> list:
+        """The products the file names in `related` (its upsells and cross-sells), then the computed ones."""
+        chosen = []
+        for reference in page.model.related:
+            product = self.shop.find(reference)
+            if product is None and reference not in self.scheduled:
+                logger.error("%s: field 'related': %s", page.source_path, self.unknown_product(reference))
+            elif product is not None and product is not page and product not in chosen:
+                chosen.append(product)
+        filling = [product for product in computed if product not in chosen]
+        return chosen + filling[:max(count - len(chosen), 0)]
 
     # --- writing -------------------------------------------------------
     def generate_output(self, writer):
@@ -425,7 +439,7 @@ class ProductsGenerator(Generator):
         """The {id, price, url} file Snipcart's JSON crawler reads, one entry per sku that can be bought."""
         # The crawler wants a JSON number: the float of the one serialised text, so the digits are the page's.
         entries = [{"id": sold.sku, "price": float(sold.offer.price_text), "url": join(self.settings["SITEURL"], sold.url)}
-                   for page in self.shop.products for sold in page.sold]
+                   for page in self.shop.products if not page.external for sold in page.sold]
         target = Path(self.output_path) / "snipcart-products.json"
         target.write_text(json.dumps(entries, ensure_ascii=False, indent=1), encoding="utf-8")
 

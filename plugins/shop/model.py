@@ -105,6 +105,14 @@ class Image:
 
 
 @dataclass(frozen=True)
+class External:
+    """A product sold by someone else (an affiliate link): the page links there instead of selling it."""
+
+    url: str
+    button: str
+
+
+@dataclass(frozen=True)
 class PricePoint:
     date: dt.date
     price: Decimal
@@ -217,6 +225,8 @@ class Product:
     price_history: tuple[PricePoint, ...] = field(default=())
     links: dict = field(default_factory=dict)  # checkout links per provider: {"stripe": url, ...}
     restocked: dt.date | None = None  # when it came back in stock (announced in the products feed)
+    external: External | None = None  # sold elsewhere: a link, no cart, no Merchant Center item
+    related: tuple[str, ...] = ()  # skus or slugs shown first among its related products (upsells, cross-sells)
 
     @property
     def varies_by(self) -> tuple[str, ...]:

@@ -14,6 +14,7 @@ from .model import (
     google_option,
     Availability,
     Condition,
+    External,
     Image,
     Offer,
     PricePoint,
@@ -234,6 +235,31 @@ def checkout_links(raw, name: str) -> dict:
     return links
 
 
+def external(raw, name: str = "external") -> External | None:
+    """Where a product sold by someone else is bought: an http(s) link and the button's text."""
+    if raw is None:
+        return None
+    if not isinstance(raw, dict):
+        raise ProductError(name, 'must have url and button, e.g. {url: "https://...", button: "Compra su Amazon"}')
+    url = text(raw, "url")
+    if not url.startswith(("https://", "http://")):
+        raise ProductError(f"{name}.url", f"must be an https:// link, not {raw.get('url')!r}")
+    button = text(raw, "button")
+    if not button:
+        raise ProductError(f"{name}.button", "is required: the button's text, e.g. Compra su Amazon")
+    return External(url, button)
+
+
+def references(fields: dict, name: str) -> tuple[str, ...]:
+    """A list of skus or slugs (a comma-separated text is accepted too), each once, in order."""
+    raw = fields.get(name) or []
+    if isinstance(raw, str):
+        raw = raw.split(",")
+    if not isinstance(raw, list) or any(isinstance(value, (dict, list)) for value in raw):
+        raise ProductError(name, "must be a list of product skus or slugs")
+    return tuple(dict.fromkeys(str(value).strip() for value in raw if str(value).strip()))
+
+
 def variants(raw, defaults: dict, image_exists, now) -> tuple[Variant, ...]:
     if raw is None:
         return ()
@@ -352,6 +378,8 @@ def product(fields: dict, *, default_currency: str, today: dt.date, image_exists
         price_history=history,
         links=checkout_links(fields.get("checkout"), "checkout"),
         restocked=day(fields["restocked"], "restocked") if fields.get("restocked") else None,
+        external=external(fields.get("external")),
+        related=references(fields, "related"),
     )
 
 
